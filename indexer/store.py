@@ -1,0 +1,297 @@
+"""The index on disk: immutable generations and one pointer naming the live one.
+
+Layout of ``index_dir``::
+
+    CURRENT                   the live generation's name, replaced atomically (os.replace)
+    generations/<name>/       one complete, never-modified build:
+        manifest.json         format version, model, dimension, counts, per-document hashes
+        documents.jsonl       the documents, text included (citations are checked against it)
+        passages.npy          structured array: doc, start, end, first/last sentence
+        sentences.npy         structured array: doc, start, end (answer units)
+        passage_vectors.npy   float32 unit vectors, row i = passage i
+        sentence_vectors.npy  float32 unit vectors, row i = sentence i
+        passages.faiss        FAISS inner-product index over passage_vectors
+
+A build writes into ``generations/.tmp-<name>``, fsyncs, renames it into place, and only then
+replaces ``CURRENT``: a crash at any point leaves the previous generation live and whole.
+"""
+
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+
+import faiss
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from indexer.chunking import ChunkedDocument
+from indexer.documents import Document
+from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound
+
+FORMAT_VERSION = 1
+CURRENT_FILE = "CURRENT"
+GENERATIONS_DIR = "generations"
+TMP_PREFIX = ".tmp-"
+
+PASSAGE_DTYPE = np.dtype(
+    [("doc", "<i4"), ("start", "<i8"), ("end", "<i8"), ("first", "<i8"), ("last", "<i8")]
+)
+SENTENCE_DTYPE = np.dtype([("doc", "<i4"), ("start", "<i8"), ("end", "<i8")])
+
+
+class Manifest(BaseModel):
+    """What a generation is and how it was made; read before anything else is trusted."""
+
+    format_version: int
+    generation: str
+    model_name: str
+    dimension: int
+    built_at: datetime
+    document_count: int
+    passage_count: int
+    sentence_count: int
+    chunking: dict[str, int]
+    faiss_index: str
+    documents: dict[str, str]
+    """Content hash of every document, by id: what an incremental build compares against."""
+
+
+@dataclass(frozen=True, slots=True)
+class PassageRef:
+    """A passage as the searcher hands it out: its document and where it sits in it."""
+
+    passage_id: int
+    document: Document
+    start: int
+    end: int
+    first_sentence: int
+    last_sentence: int
+
+    @property
+    def text(self) -> str:
+        return self.document.text[self.start : self.end]
+
+
+class IndexSnapshot:
+    """One generation opened read-only. Immutable, so requests can share it across threads."""
+
+    def __init__(self, path: Path, manifest: Manifest) -> None:
+        self.path = path
+        self.manifest = manifest
+        try:
+            self.documents = _read_documents(path / "documents.jsonl")
+            self.passages = np.load(path / "passages.npy", mmap_mode="r")
+            self.sentences = np.load(path / "sentences.npy", mmap_mode="r")
+            self.sentence_vectors = np.load(path / "sentence_vectors.npy", mmap_mode="r")
+            self.faiss_index = faiss.read_index(str(path / "passages.faiss"))
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise IndexCorrupt(f"generation {path.name} cannot be read: {exc}") from exc
+        if len(self.passages) != self.faiss_index.ntotal:
+            raise IndexCorrupt(f"generation {path.name}: passages and vectors disagree in count")
+        self._by_id = {doc.doc_id: i for i, doc in enumerate(self.documents)}
+
+    @property
+    def generation(self) -> str:
+        return self.manifest.generation
+
+    def document(self, doc_id: str) -> Document | None:
+        position = self._by_id.get(doc_id)
+        return None if position is None else self.documents[position]
+
+    def passage(self, passage_id: int) -> PassageRef:
+        row = self.passages[passage_id]
+        return PassageRef(
+            passage_id=passage_id,
+            document=self.documents[int(row["doc"])],
+            start=int(row["start"]),
+            end=int(row["end"]),
+            first_sentence=int(row["first"]),
+            last_sentence=int(row["last"]),
+        )
+
+    def sentence_span(self, sentence_id: int) -> tuple[int, int]:
+        row = self.sentences[sentence_id]
+        return int(row["start"]), int(row["end"])
+
+    @cached_property
+    def passage_vectors(self) -> np.ndarray:
+        """Stored passage vectors: an incremental build copies these instead of re-embedding."""
+        return np.load(self.path / "passage_vectors.npy", mmap_mode="r")
+
+
+def _read_documents(path: Path) -> list[Document]:
+    with path.open(encoding="utf-8") as handle:
+        return [Document(**json.loads(line)) for line in handle]
+
+
+class IndexStore:
+    """Reads and writes the generations under one ``index_dir``."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = Path(index_dir)
+
+    @property
+    def generations_dir(self) -> Path:
+        return self.index_dir / GENERATIONS_DIR
+
+    def current_generation(self) -> str | None:
+        """The live generation's name, or None when nothing was ever built here."""
+        try:
+            name = (self.index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def read_manifest(self, generation: str | None = None) -> Manifest:
+        name = generation or self.current_generation()
+        if name is None:
+            raise IndexNotFound(f"no index in {self.index_dir}: build one with `python -m indexer`")
+        path = self.generations_dir / name / "manifest.json"
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise IndexCorrupt(f"{path} is missing") from exc
+        except ValueError as exc:
+            raise IndexCorrupt(f"{path} is not valid JSON: {exc}") from exc
+        version = raw.get("format_version") if isinstance(raw, dict) else None
+        if version != FORMAT_VERSION:
+            raise IndexIncompatible(
+                f"index {name} has format version {version}; this code reads version "
+                f"{FORMAT_VERSION}: rebuild it with `python -m indexer --full`"
+            )
+        try:
+            return Manifest.model_validate(raw)
+        except ValidationError as exc:
+            raise IndexCorrupt(f"{path} is malformed: {exc}") from exc
+
+    def open(self, model_name: str, dimension: int, generation: str | None = None) -> IndexSnapshot:
+        """Open a generation (default: the live one) and refuse one made by another model."""
+        manifest = self.read_manifest(generation)
+        if manifest.model_name != model_name or manifest.dimension != dimension:
+            raise IndexIncompatible(
+                f"index {manifest.generation} was built with {manifest.model_name} "
+                f"({manifest.dimension} dimensions), but the service uses {model_name} "
+                f"({dimension} dimensions): rebuild it with `python -m indexer --full`"
+            )
+        return IndexSnapshot(self.generations_dir / manifest.generation, manifest)
+
+    def write(
+        self,
+        chunked: Sequence[ChunkedDocument],
+        passage_vectors: np.ndarray,
+        sentence_vectors: np.ndarray,
+        model_name: str,
+        chunking: dict[str, int],
+    ) -> Manifest:
+        """Write a new generation and make it live in one atomic step."""
+        built_at = datetime.now(UTC)
+        name = f"{built_at:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+        self.generations_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.generations_dir / f"{TMP_PREFIX}{name}"
+        tmp.mkdir()
+        try:
+            manifest = _write_generation(
+                tmp,
+                name,
+                built_at,
+                chunked,
+                passage_vectors,
+                sentence_vectors,
+                model_name,
+                chunking,
+            )
+            _fsync_tree(tmp)
+            final = self.generations_dir / name
+            tmp.rename(final)
+            _fsync_dir(self.generations_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self._point_current_at(name)
+        return manifest
+
+    def _point_current_at(self, name: str) -> None:
+        pointer = self.index_dir / f"{CURRENT_FILE}.tmp"
+        with pointer.open("w", encoding="utf-8") as handle:
+            handle.write(name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(pointer, self.index_dir / CURRENT_FILE)
+        _fsync_dir(self.index_dir)
+
+
+def _write_generation(
+    folder: Path,
+    name: str,
+    built_at: datetime,
+    chunked: Sequence[ChunkedDocument],
+    passage_vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
+    model_name: str,
+    chunking: dict[str, int],
+) -> Manifest:
+    passages = np.zeros(sum(len(c.passages) for c in chunked), dtype=PASSAGE_DTYPE)
+    sentences = np.zeros(sum(len(c.sentences) for c in chunked), dtype=SENTENCE_DTYPE)
+    p = s = 0
+    with (folder / "documents.jsonl").open("w", encoding="utf-8") as handle:
+        for doc_index, item in enumerate(chunked):
+            handle.write(json.dumps(asdict(item.document), ensure_ascii=False) + "\n")
+            for passage in item.passages:
+                passages[p] = (
+                    doc_index,
+                    passage.start,
+                    passage.end,
+                    s + passage.first_sentence,
+                    s + passage.last_sentence,
+                )
+                p += 1
+            for sentence in item.sentences:
+                sentences[s] = (doc_index, sentence.start, sentence.end)
+                s += 1
+    if passage_vectors.shape[0] != len(passages) or sentence_vectors.shape[0] != len(sentences):
+        raise ValueError("one vector per passage and per sentence is required")
+    dimension = int(passage_vectors.shape[1])
+    np.save(folder / "passages.npy", passages)
+    np.save(folder / "sentences.npy", sentences)
+    np.save(folder / "passage_vectors.npy", passage_vectors.astype(np.float32, copy=False))
+    np.save(folder / "sentence_vectors.npy", sentence_vectors.astype(np.float32, copy=False))
+    index = faiss.IndexFlatIP(dimension)
+    if len(passage_vectors):
+        index.add(np.ascontiguousarray(passage_vectors, dtype=np.float32))
+    faiss.write_index(index, str(folder / "passages.faiss"))
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        generation=name,
+        model_name=model_name,
+        dimension=dimension,
+        built_at=built_at,
+        document_count=len(chunked),
+        passage_count=len(passages),
+        sentence_count=len(sentences),
+        chunking=chunking,
+        faiss_index="IndexFlatIP",
+        documents={c.document.doc_id: c.document.content_hash for c in chunked},
+    )
+    (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+    return manifest
+
+
+def _fsync_tree(folder: Path) -> None:
+    for file in folder.iterdir():
+        with file.open("rb") as handle:
+            os.fsync(handle.fileno())
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

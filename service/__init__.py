@@ -1,0 +1,1 @@
+"""Answers questions over an index built by ``indexer``: HTTP API, and adapters around it."""

@@ -1,0 +1,35 @@
+"""``python -m service [--index-dir DIR] [--host H] [--port P]``: serve the HTTP API."""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from service.app import create_app
+from service.settings import ServiceSettings
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m service",
+        description="Answer questions over the indexed articles, over HTTP (OpenAPI at /docs).",
+    )
+    parser.add_argument("--index-dir", type=Path, help="index folder (default: index/)")
+    parser.add_argument("--host", help="interface to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: 8000)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    overrides = {k: v for k, v in vars(args).items() if v is not None}
+    settings = ServiceSettings(**overrides)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""The live index: which generation requests are answered from, swapped without downtime.
+
+A request takes the current ``Searcher`` once and keeps it to the end, so swapping in a new
+generation never changes data under a request in flight.
+"""
+
+import logging
+import threading
+
+from indexer import Embedder, IndexStore
+from indexer.errors import IndexerError
+from service.errors import IndexUnavailable
+from service.search import Searcher
+
+log = logging.getLogger(__name__)
+
+
+class LiveIndex:
+    """Holds the searcher of the live generation and opens a new one when the pointer moves."""
+
+    def __init__(self, store: IndexStore, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+        self._searcher: Searcher | None = None
+        self._problem = "the index has not been loaded yet"
+        self._lock = threading.Lock()
+
+    def searcher(self) -> Searcher:
+        searcher = self._searcher
+        if searcher is None:
+            raise IndexUnavailable(self._problem)
+        return searcher
+
+    def refresh(self) -> bool:
+        """Open the generation ``CURRENT`` names if it is not the loaded one; True if swapped.
+
+        A generation that cannot be opened leaves the previous one serving.
+        """
+        with self._lock:
+            name = self.store.current_generation()
+            loaded = self._searcher.snapshot.generation if self._searcher else None
+            if name is None and loaded is None:
+                self._problem = (
+                    f"no index in {self.store.index_dir}: build one with `python -m indexer`"
+                )
+                return False
+            if name is None or name == loaded:
+                return False
+            try:
+                snapshot = self.store.open(self.embedder.name, self.embedder.dimension, name)
+            except IndexerError as exc:
+                log.error("cannot open index generation %s: %s", name, exc)
+                self._problem = str(exc)
+                return False
+            self._searcher = Searcher(snapshot, self.embedder)
+            log.info("serving index generation %s", name)
+            return True

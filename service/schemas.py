@@ -1,0 +1,110 @@
+"""The shapes that cross the service's edges: one source of truth for HTTP (and later MCP and
+tool definitions), so they cannot drift apart.
+"""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_QUERY_CHARS = 1000
+MAX_K = 50
+DEFAULT_K = 5
+
+QueryText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS),
+]
+TopK = Annotated[int, Field(ge=1, le=MAX_K, description="How many passages to return (1-50).")]
+
+
+class _Strict(BaseModel):
+    """Request bodies reject unknown fields and silent type coercion ("5" is not a number)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class SearchRequest(_Strict):
+    query: QueryText = Field(description="What to look for, in natural language.")
+    k: TopK = DEFAULT_K
+
+
+class AskRequest(_Strict):
+    question: QueryText = Field(description="A natural-language question about the articles.")
+    k: TopK = DEFAULT_K
+
+
+class Span(BaseModel):
+    """A character range ``[start, end)`` in a document's text."""
+
+    start: int
+    end: int
+
+
+class Citation(BaseModel):
+    """Where a text comes from: ``GET /documents/{doc_id}`` returns text whose
+    ``[start:end]`` slice is exactly the cited text."""
+
+    doc_id: str
+    title: str
+    source: str | None
+    path: str | None
+    start: int
+    end: int
+    chunk_id: int
+
+
+class SearchResult(BaseModel):
+    rank: int
+    score: float
+    text: str
+    citation: Citation
+    highlight: Span = Field(description="The passage's sentence that best answers the query.")
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[SearchResult]
+    took_ms: float
+
+
+class Answer(BaseModel):
+    text: str
+    score: float
+    citation: Citation
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: Answer | None
+    reason: str | None = Field(None, description="Why there is no answer, when there is none.")
+    passages: list[SearchResult]
+    took_ms: float
+
+
+class DocumentResponse(BaseModel):
+    doc_id: str
+    title: str
+    text: str
+    source: str | None
+    path: str | None
+    url: str | None
+    published: str | None
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Ready(BaseModel):
+    status: str
+    generation: str
+    built_at: datetime
+    model: str
+    documents: int
+    passages: int
+    sentences: int
+
+
+class ErrorResponse(BaseModel):
+    detail: str

@@ -1,0 +1,25 @@
+"""The service's configuration: the indexer's settings plus how to serve and when to abstain.
+
+Every field reads the environment variable ``NEWSQA_<FIELD>``; see the README's table.
+"""
+
+from pydantic import Field
+
+from indexer.settings import IndexSettings
+
+
+class ServiceSettings(IndexSettings):
+    """Everything ``python -m service`` can be told, with defaults that work out of the box."""
+
+    host: str = Field("127.0.0.1", description="Interface to listen on.")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port to listen on.")
+    min_answer_score: float = Field(
+        0.30,
+        ge=-1.0,
+        le=1.0,
+        description=(
+            "An answer sentence needs at least this score (cosine similarity of question and "
+            "sentence, blended with its passage's); below it /ask abstains. Chosen by "
+            "measurement, see the README."
+        ),
+    )

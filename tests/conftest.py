@@ -1,0 +1,100 @@
+"""Shared fixtures: a fake embedder for fast unit tests, and one real model and one real
+server per test session for the integration tests."""
+
+import hashlib
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import uvicorn
+
+from indexer import IndexSettings, SentenceTransformerEmbedder, build_index
+from service.app import create_app
+from service.settings import ServiceSettings
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+SEED_ID = "000_8cbc50e82d9fbfeb.txt"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+class FakeEmbedder:
+    """Bag-of-words hashing embedder: deterministic, instant, and texts sharing words are
+    similar, which is enough to test plumbing without loading a transformer."""
+
+    name = "fake-bow"
+    dimension = 64
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode_passages([text])[0]
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "little")
+                out[row] += np.random.default_rng(seed).standard_normal(self.dimension)
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else np.eye(self.dimension)[0]
+        return out
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> SentenceTransformerEmbedder:
+    """The bundled all-MiniLM-L6-v2, loaded once for the whole session."""
+    return SentenceTransformerEmbedder(None, "all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:
+    index_dir = tmp_path_factory.mktemp("seed-index")
+    build_index([SEEDS], IndexSettings(index_dir=index_dir), real_embedder, progress=False)
+    return index_dir
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    settings: ServiceSettings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve(settings: ServiceSettings, embedder) -> Iterator[RunningServer]:
+    """Run a real uvicorn server on 127.0.0.1 in a thread until the generator is closed."""
+    app = create_app(settings, embedder=embedder)
+    config = uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    try:
+        yield RunningServer(f"http://127.0.0.1:{settings.port}", settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def seed_server(seed_index: Path, real_embedder) -> Iterator[RunningServer]:
+    settings = ServiceSettings(index_dir=seed_index, port=free_port())
+    yield from serve(settings, real_embedder)

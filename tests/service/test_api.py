@@ -1,0 +1,116 @@
+"""The HTTP API against a real uvicorn server on 127.0.0.1, over an index of seeds/ built
+with the real model."""
+
+import httpx
+import pytest
+
+from tests.conftest import SEED_ID, RunningServer
+
+pytestmark = pytest.mark.slow
+
+PHASES = "what are the deal's phases?"
+
+
+@pytest.fixture(scope="module")
+def client(seed_server: RunningServer):
+    with httpx.Client(base_url=seed_server.base_url, timeout=30) as http:
+        yield http
+
+
+def verify(client: httpx.Client, citation: dict, text: str) -> None:
+    doc = client.get(f"/documents/{citation['doc_id']}").json()
+    assert doc["text"][citation["start"] : citation["end"]] == text
+
+
+def test_deals_phases_question_finds_both_phases(client: httpx.Client) -> None:
+    response = client.get("/ask", params={"q": PHASES})
+    assert response.status_code == 200
+    body = response.json()
+    passages = " ".join(p["text"] for p in body["passages"])
+    assert "first phase of the deal" in passages
+    assert "second phase of the deal" in passages
+    assert "phase" in body["answer"]["text"]
+
+
+def test_citations_round_trip_through_documents_endpoint(client: httpx.Client) -> None:
+    body = client.post("/ask", json={"question": PHASES, "k": 5}).json()
+    verify(client, body["answer"]["citation"], body["answer"]["text"])
+    for result in body["passages"]:
+        verify(client, result["citation"], result["text"])
+        citation, highlight = result["citation"], result["highlight"]
+        assert citation["start"] <= highlight["start"] < highlight["end"] <= citation["end"]
+        assert citation["title"].startswith("U.S. sees promising")
+        assert citation["source"] == "NBCNews.com"
+
+
+def test_search_ranks_and_shapes_results(client: httpx.Client) -> None:
+    body = client.get("/search", params={"q": "How many people have been killed in Gaza?", "k": 3})
+    assert body.status_code == 200
+    data = body.json()
+    assert [r["rank"] for r in data["results"]] == [1, 2, 3]
+    scores = [r["score"] for r in data["results"]]
+    assert scores == sorted(scores, reverse=True)
+    top = data["results"][0]
+    assert "38,000" in top["text"]
+    assert data["took_ms"] >= 0
+
+
+def test_off_topic_question_abstains_with_a_reason(client: httpx.Client) -> None:
+    body = client.get("/ask", params={"q": "how do I bake sourdough bread?"}).json()
+    assert body["answer"] is None
+    assert body["reason"]
+
+
+def test_boilerplate_is_never_a_passage(client: httpx.Client) -> None:
+    body = client.get(
+        "/search", params={"q": "Source link About The Author Scroll to Top", "k": 50}
+    )
+    for result in body.json()["results"]:
+        assert "Scroll to Top" not in result["text"] and "Source link" not in result["text"]
+
+
+def test_document_ids_with_slashes_and_unknown_ids(client: httpx.Client) -> None:
+    assert client.get(f"/documents/{SEED_ID}").json()["source"] == "NBCNews.com"
+    missing = client.get("/documents/no/such/doc.txt")
+    assert missing.status_code == 404
+    assert "no/such/doc.txt" in missing.json()["detail"]
+
+
+def test_health_and_ready(client: httpx.Client) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+    ready = client.get("/ready").json()
+    assert ready["documents"] == 1 and ready["passages"] > 3
+    assert ready["model"] == "all-MiniLM-L6-v2" and ready["generation"]
+    assert client.get("/docs").status_code == 200
+    assert "/ask" in client.get("/openapi.json").json()["paths"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "mentions"),
+    [
+        ("GET", "/search", {"params": {"q": ""}}, "query"),
+        ("GET", "/search", {"params": {"q": "   "}}, "query"),
+        ("GET", "/search", {}, "q"),
+        ("GET", "/search", {"params": {"q": "x" * 1001}}, "1000"),
+        ("GET", "/search", {"params": {"q": "deal", "k": 0}}, "k"),
+        ("GET", "/search", {"params": {"q": "deal", "k": 51}}, "k"),
+        ("GET", "/ask", {"params": {"q": "deal", "k": "many"}}, "k"),
+        (
+            "POST",
+            "/search",
+            {"content": b"{not json", "headers": {"content-type": "application/json"}},
+            "JSON",
+        ),
+        ("POST", "/search", {"json": {"query": 42}}, "query"),
+        ("POST", "/search", {"json": {"query": "deal", "k": "5"}}, "k"),
+        ("POST", "/search", {"json": {"query": "deal", "k": 100}}, "k"),
+        ("POST", "/ask", {"json": {"query": "wrong field"}}, "question"),
+        ("POST", "/ask", {"json": {"question": " \n\t "}}, "question"),
+        ("POST", "/ask", {"json": ["not", "an", "object"]}, "request"),
+    ],
+)
+def test_bad_input_gets_a_4xx_with_a_message(client, method, path, kwargs, mentions) -> None:
+    response = client.request(method, path, **kwargs)
+    assert 400 <= response.status_code < 500, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and mentions in detail
