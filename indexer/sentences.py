@@ -41,7 +41,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _absorb_gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Attach stray non-space characters between sentences (closing quotes) to the left one."""
+    """Attach stray non-space characters between sentences (closing quotes) to the left one,
+    and re-join a "sentence" that starts inside a word ("?a?A"): a cut needs whitespace."""
     fixed: list[tuple[int, int]] = []
     for i, (start, end) in enumerate(spans):
         limit = spans[i + 1][0] if i + 1 < len(spans) else len(text)
@@ -49,6 +50,8 @@ def _absorb_gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
         stripped = gap.rstrip()
         if stripped and "\n" not in stripped:
             end += len(stripped)
+        if fixed and not text[start - 1].isspace():
+            start = fixed.pop()[0]
         fixed.append((start, end))
     return fixed
 

@@ -12,13 +12,22 @@ from starlette.concurrency import run_in_threadpool
 
 from indexer import Embedder, IndexStore, SentenceTransformerEmbedder
 from indexer.errors import IndexerError
-from service.errors import BadQuery, DocumentNotFound, IndexUnavailable, ServiceError
+from service.errors import (
+    BadQuery,
+    DocumentNotFound,
+    Forbidden,
+    IndexUnavailable,
+    ServiceError,
+    Unauthorized,
+)
 from service.live import LiveIndex
 from service.routes import router
 from service.settings import ServiceSettings
 
 STATUS_OF: dict[type[Exception], int] = {
     BadQuery: 422,
+    Unauthorized: 401,
+    Forbidden: 403,
     DocumentNotFound: 404,
     IndexUnavailable: 503,
     IndexerError: 503,

@@ -2,6 +2,8 @@
 
     ServiceError
     ├── BadQuery            the question or its parameters cannot be answered as given   → 422
+    ├── Unauthorized        missing or wrong API key                                     → 401
+    ├── Forbidden           the endpoint is disabled (no API key configured)             → 403
     ├── DocumentNotFound    no document with that id in the live index                   → 404
     └── IndexUnavailable    no index is loaded (never built, or incompatible)            → 503
 
@@ -15,6 +17,14 @@ class ServiceError(Exception):
 
 class BadQuery(ServiceError):
     """The request is well-formed JSON but asks for something we cannot do."""
+
+
+class Unauthorized(ServiceError):
+    """The request lacks the right ``Authorization: Bearer`` key."""
+
+
+class Forbidden(ServiceError):
+    """The endpoint is switched off because no API key is configured."""
 
 
 class DocumentNotFound(ServiceError):

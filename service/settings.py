@@ -3,7 +3,7 @@
 Every field reads the environment variable ``NEWSQA_<FIELD>``; see the README's table.
 """
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from indexer.settings import IndexSettings
 
@@ -21,5 +21,12 @@ class ServiceSettings(IndexSettings):
             "An answer sentence needs at least this score (cosine similarity of question and "
             "sentence, blended with its passage's); below it /ask abstains. Chosen by "
             "measurement, see the README."
+        ),
+    )
+    api_key: SecretStr | None = Field(
+        None,
+        description=(
+            "Bearer key for the admin endpoints (and MCP over HTTP when required). Unset: "
+            "admin endpoints answer 403."
         ),
     )
