@@ -10,6 +10,9 @@
 Indexer errors that reach a request (a corrupt generation) are answered as 503 too.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class ServiceError(Exception):
     """Base class of everything the service raises on purpose."""
@@ -33,3 +36,16 @@ class DocumentNotFound(ServiceError):
 
 class IndexUnavailable(ServiceError):
     """There is no usable index to answer from right now."""
+
+
+def describe_validation_errors(errors: Sequence[Any], skip_origin: bool = False) -> str:
+    """One readable line per problem, e.g. ``query: String should have at least 1 character``."""
+    lines = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())][1 if skip_origin else 0 :]
+        where = ".".join(location) or "request"
+        if error.get("type") == "json_invalid":
+            lines.append("request body is not valid JSON")
+        else:
+            lines.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(lines) or "invalid request"
