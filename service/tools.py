@@ -86,8 +86,14 @@ def cite(citation: Citation) -> str:
     return f"{where} ({citation.doc_id}, chars {citation.start}–{citation.end})"
 
 
+def quote(text: str) -> str:
+    """A text on one line, in quotes: paragraph breaks become spaces so that a rendering stays
+    one line per passage (the structured result keeps the exact text)."""
+    return f'"{" ".join(text.split())}"'
+
+
 def _passage_lines(results: list[SearchResult]) -> list[str]:
-    return [f'[{r.rank}] "{r.text}" — {cite(r.citation)}' for r in results]
+    return [f"[{r.rank}] {quote(r.text)} — {cite(r.citation)}" for r in results]
 
 
 def render_search(response: SearchResponse) -> str:
@@ -101,7 +107,7 @@ def render_ask(response: AskResponse) -> str:
         head = f"No answer in these articles: {response.reason}"
         title = "Closest passages (none answers the question confidently):"
     else:
-        head = f'Answer: "{response.answer.text}" — {cite(response.answer.citation)}'
+        head = f"Answer: {quote(response.answer.text)} — {cite(response.answer.citation)}"
         title = "Supporting passages:"
     if not response.passages:
         return head
