@@ -1,4 +1,5 @@
-"""The service's exceptions. Raised deep, turned into HTTP responses in one place (app.py).
+"""The service's exceptions. Raised deep, turned into HTTP responses in one place (app.py)
+and into MCP tool errors in one place (mcp.py).
 
     ServiceError
     ├── BadQuery            the question or its parameters cannot be answered as given   → 422
