@@ -90,6 +90,18 @@ def build_server(searcher: Callable[[], Searcher], settings: ServiceSettings) ->
     )
 
 
+def following(live: LiveIndex) -> Callable[[], Searcher]:
+    """The searcher of the newest generation at each call. A desktop host keeps a stdio server
+    running for days and nothing else would tell it about a re-index; checking costs one read
+    of the ``CURRENT`` pointer, and a request in flight keeps the searcher it started with."""
+
+    def current() -> Searcher:
+        live.refresh()
+        return live.searcher()
+
+    return current
+
+
 def tool_error(message: str) -> types.CallToolResult:
     """The one place our exceptions become MCP tool errors: ``isError`` with the message, so
     the model reads what was wrong and can correct its call."""
@@ -171,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     if not live.refresh():
         # Keep serving: each tool call then reports the problem to the model as a tool error.
         log.warning("no index loaded from %s", settings.index_dir)
-    server = build_server(live.searcher, settings)
+    server = build_server(following(live), settings)
 
     async def serve() -> None:
         async with stdio_server() as (read, write):

@@ -37,7 +37,8 @@ async def mcp(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Client]:
     """One connected client per transport for the whole module (the stdio server process
-    loads its own copy of the model, once)."""
+    loads its own copy of the model, once). stdio speaks the initialize handshake that
+    desktop hosts use today; HTTP lets the client negotiate, which picks the newest protocol."""
     if request.param == "http":
         async with Client(f"{seed_server.base_url}/mcp") as client:
             yield client

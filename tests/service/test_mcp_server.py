@@ -10,7 +10,7 @@ from mcp import Client
 from indexer import IndexSettings, IndexStore, build_index
 from service.app import create_app
 from service.live import LiveIndex
-from service.mcp import build_server
+from service.mcp import build_server, following
 from service.settings import ServiceSettings
 from tests.conftest import SEED_ID, SEEDS, FakeEmbedder
 
@@ -55,6 +55,18 @@ async def test_without_an_index_tool_calls_say_how_to_build_one(
         result = await client.call_tool("ask", {"question": "anything?"})
     assert result.is_error
     assert "python -m indexer" in result.content[0].text
+
+
+async def test_the_stdio_server_picks_up_a_new_index_by_itself(
+    tmp_path: Path, fake_embedder: FakeEmbedder
+) -> None:
+    live = LiveIndex(IndexStore(tmp_path), fake_embedder)
+    server = build_server(following(live), ServiceSettings(index_dir=tmp_path))
+    async with Client(server) as client:
+        assert (await client.call_tool("get_document", {"doc_id": SEED_ID})).is_error
+        build_index([SEEDS], IndexSettings(index_dir=tmp_path), fake_embedder, progress=False)
+        found = await client.call_tool("get_document", {"doc_id": SEED_ID})
+    assert not found.is_error and found.structured_content["source"] == "NBCNews.com"
 
 
 def test_required_api_key_without_a_configured_key_closes_the_endpoint(tmp_path: Path) -> None:
