@@ -1,14 +1,14 @@
 """``create_app(settings, embedder)`` builds the FastAPI app; nothing is loaded at import time."""
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
 
 from indexer import Embedder, IndexStore, SentenceTransformerEmbedder
 from indexer.errors import IndexerError
@@ -19,10 +19,13 @@ from service.errors import (
     IndexUnavailable,
     ServiceError,
     Unauthorized,
+    describe_validation_errors,
 )
 from service.live import LiveIndex
+from service.mcp import HttpTransport, build_server
 from service.routes import router
 from service.settings import ServiceSettings
+from service.tools import router as tools_router
 
 STATUS_OF: dict[type[Exception], int] = {
     BadQuery: 422,
@@ -50,7 +53,8 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
         live = LiveIndex(IndexStore(settings.index_dir), model)
         await run_in_threadpool(live.refresh)
         app.state.live = live
-        yield
+        async with mcp_http.manager.run():
+            yield
 
     app = FastAPI(
         title="News QA",
@@ -60,6 +64,10 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
     )
     app.state.settings = settings
     app.include_router(router)
+    app.include_router(tools_router)
+    # MCP over streamable HTTP, answering from the same live index as the routes above.
+    mcp_http = HttpTransport(build_server(lambda: app.state.live.searcher(), settings), settings)
+    app.router.routes.append(Route("/mcp", mcp_http, methods=["GET", "POST", "DELETE"]))
     _install_error_handlers(app)
     return app
 
@@ -83,16 +91,3 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IndexerError, known_error)
     app.add_exception_handler(RequestValidationError, invalid_input)
     app.add_exception_handler(ValidationError, invalid_input)
-
-
-def describe_validation_errors(errors: Sequence[Any], skip_origin: bool = False) -> str:
-    """One readable line per problem, e.g. ``query: String should have at least 1 character``."""
-    lines = []
-    for error in errors:
-        location = [str(part) for part in error.get("loc", ())][1 if skip_origin else 0 :]
-        where = ".".join(location) or "request"
-        if error.get("type") == "json_invalid":
-            lines.append("request body is not valid JSON")
-        else:
-            lines.append(f"{where}: {error.get('msg', 'invalid')}")
-    return "; ".join(lines) or "invalid request"

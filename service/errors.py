@@ -1,4 +1,5 @@
-"""The service's exceptions. Raised deep, turned into HTTP responses in one place (app.py).
+"""The service's exceptions. Raised deep, turned into HTTP responses in one place (app.py)
+and into MCP tool errors in one place (mcp.py).
 
     ServiceError
     ├── BadQuery            the question or its parameters cannot be answered as given   → 422
@@ -9,6 +10,9 @@
 
 Indexer errors that reach a request (a corrupt generation) are answered as 503 too.
 """
+
+from collections.abc import Sequence
+from typing import Any
 
 
 class ServiceError(Exception):
@@ -33,3 +37,16 @@ class DocumentNotFound(ServiceError):
 
 class IndexUnavailable(ServiceError):
     """There is no usable index to answer from right now."""
+
+
+def describe_validation_errors(errors: Sequence[Any], skip_origin: bool = False) -> str:
+    """One readable line per problem, e.g. ``query: String should have at least 1 character``."""
+    lines = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())][1 if skip_origin else 0 :]
+        where = ".".join(location) or "request"
+        if error.get("type") == "json_invalid":
+            lines.append("request body is not valid JSON")
+        else:
+            lines.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(lines) or "invalid request"

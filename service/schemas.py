@@ -34,6 +34,12 @@ class AskRequest(_Strict):
     k: TopK = DEFAULT_K
 
 
+class DocumentRequest(_Strict):
+    doc_id: str = Field(
+        min_length=1, description="A citation's doc_id, exactly as a search or ask result gave it."
+    )
+
+
 class Span(BaseModel):
     """A character range ``[start, end)`` in a document's text."""
 

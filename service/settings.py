@@ -30,3 +30,10 @@ class ServiceSettings(IndexSettings):
             "admin endpoints answer 403."
         ),
     )
+    mcp_require_api_key: bool = Field(
+        False,
+        description=(
+            "Require 'Authorization: Bearer <api_key>' on the MCP endpoint /mcp (401 without "
+            "it; 403 while no api_key is set). Off: /mcp is as open as /search and /ask."
+        ),
+    )
