@@ -23,6 +23,7 @@ from service.errors import (
 from service.live import LiveIndex
 from service.routes import router
 from service.settings import ServiceSettings
+from service.web import install_web
 
 STATUS_OF: dict[type[Exception], int] = {
     BadQuery: 422,
@@ -60,6 +61,7 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
     )
     app.state.settings = settings
     app.include_router(router)
+    install_web(app)
     _install_error_handlers(app)
     return app
 

@@ -1,0 +1,66 @@
+"""The web page for people: ``/`` asks, ``/view`` shows a cited document, ``/static`` serves
+their scripts and styles.
+
+The pages are static files rendered in the browser from the JSON API, so the page and the API
+can never disagree. Every page response carries a strict Content-Security-Policy: scripts and
+styles come only from this origin and nothing inline runs, so even a bug that inserted text as
+HTML could not execute it.
+"""
+
+import os
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse
+from starlette.responses import Response
+from starlette.staticfiles import PathLike, StaticFiles
+from starlette.types import Scope
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(name: str) -> FileResponse:
+    # no-cache: a browser revalidates, so a new release's page never runs last release's script.
+    headers = {**SECURITY_HEADERS, "Cache-Control": "no-cache"}
+    return FileResponse(STATIC / name, media_type="text/html", headers=headers)
+
+
+@router.get("/")
+def ask_page() -> FileResponse:
+    """The question box, the answer with its citation and the ranked passages."""
+    return _page("index.html")
+
+
+@router.get("/view")
+def document_page() -> FileResponse:
+    """One document with the cited span highlighted (``?doc=ID&start=N&end=M``)."""
+    return _page("view.html")
+
+
+class _SecureStaticFiles(StaticFiles):
+    """Static files with the same security headers as the pages."""
+
+    def file_response(
+        self, full_path: PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers.update({**SECURITY_HEADERS, "Cache-Control": "no-cache"})
+        return response
+
+
+def install_web(app: FastAPI) -> None:
+    """Add the pages and their static assets to ``app``."""
+    app.include_router(router)
+    app.mount("/static", _SecureStaticFiles(directory=STATIC), name="static")
