@@ -1,6 +1,7 @@
 """The web page, as a person uses it: a real headless Chromium (Debian's package, driven by
 Playwright) against a real uvicorn server over the seed index built with the real model."""
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,8 +13,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
+from indexer import IndexSettings, build_index
 from service.settings import ServiceSettings
-from tests.conftest import REPO, RunningServer, free_port, serve
+from tests.conftest import REPO, FakeEmbedder, RunningServer, free_port, serve
 
 pytestmark = pytest.mark.slow
 
@@ -258,3 +260,51 @@ def test_without_an_index_the_page_says_it_is_not_ready(
         tab.ask(PHASES)
         expect(tab.page.locator("#notice.error")).to_contain_text("Index not ready")
         expect(tab.page.locator("#answer")).to_be_hidden()
+
+
+HOSTILE_DOC = {
+    "_id": "world/odd id?#%.txt",
+    "title": '<img src=x onerror="window.pwned=1;alert(3)">Hostile markup',
+    "source": "<b>Evil Daily</b>",
+    "url": "javascript:window.pwned=1",
+    "text": (
+        "Hostile markup arrives in scraped articles. "
+        "<script>window.pwned=1;alert(4)</script> The page must show it as text. "
+        "Readers check the cited span in context."
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """An index whose only article carries markup in its title, publisher, URL and text, under
+    an id that needs URL-encoding."""
+    folder = tmp_path_factory.mktemp("hostile")
+    (folder / "corpus.jsonl").write_text(json.dumps(HOSTILE_DOC) + "\n", encoding="utf-8")
+    embedder = FakeEmbedder()
+    build_index([folder], IndexSettings(index_dir=folder / "index"), embedder, progress=False)
+    settings = ServiceSettings(index_dir=folder / "index", port=free_port())
+    yield from serve(settings, embedder)
+
+
+def test_markup_in_articles_is_shown_as_text_never_run(
+    browser: Browser, hostile_server: RunningServer
+) -> None:
+    with open_tab(browser, hostile_server.base_url) as tab:
+        tab.open()
+        tab.ask("hostile markup in scraped articles")
+        page = tab.page
+        passage = page.locator("#passage-list > li").first
+        expect(passage.locator(".cite-link")).to_have_text(HOSTILE_DOC["title"])
+        expect(passage.locator(".passage-text")).to_contain_text("<script>window.pwned=1;")
+        expect(passage).to_contain_text(HOSTILE_DOC["source"])
+
+        passage.locator(".cite-link").click()
+        expect(page.locator("#doc-title")).to_have_text(HOSTILE_DOC["title"])
+        expect(page.locator("#doc-text")).to_have_text(HOSTILE_DOC["text"])
+        expect(page.locator("#doc-meta")).to_contain_text(HOSTILE_DOC["_id"])
+        expect(page.locator("#doc-meta a")).to_have_count(0)  # no javascript: link
+        page.wait_for_timeout(300)
+        assert tab.dialogs == []
+        assert page.evaluate("window.pwned") is None
+        assert page.locator("main img, main script").count() == 0
