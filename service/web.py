@@ -26,27 +26,19 @@ SECURITY_HEADERS = {
     ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
+    # A browser revalidates, so a new release's page never runs last release's script.
+    "Cache-Control": "no-cache",
 }
 
 router = APIRouter(include_in_schema=False)
 
 
-def _page(name: str) -> FileResponse:
-    # no-cache: a browser revalidates, so a new release's page never runs last release's script.
-    headers = {**SECURITY_HEADERS, "Cache-Control": "no-cache"}
-    return FileResponse(STATIC / name, media_type="text/html", headers=headers)
-
-
 @router.get("/")
-def ask_page() -> FileResponse:
-    """The question box, the answer with its citation and the ranked passages."""
-    return _page("index.html")
-
-
 @router.get("/view")
-def document_page() -> FileResponse:
-    """One document with the cited span highlighted (``?doc=ID&start=N&end=M``)."""
-    return _page("view.html")
+def page() -> FileResponse:
+    """The page: ``/`` asks; ``/view?doc=ID&start=N&end=M`` shows a document with the cited
+    span highlighted. One HTML file; its script picks the view from the path."""
+    return FileResponse(STATIC / "index.html", media_type="text/html", headers=SECURITY_HEADERS)
 
 
 class _SecureStaticFiles(StaticFiles):
@@ -56,7 +48,7 @@ class _SecureStaticFiles(StaticFiles):
         self, full_path: PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200
     ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
-        response.headers.update({**SECURITY_HEADERS, "Cache-Control": "no-cache"})
+        response.headers.update(SECURITY_HEADERS)
         return response
 
 

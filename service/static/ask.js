@@ -1,7 +1,5 @@
 // The ask page: question box -> GET /ask -> answer card (or "no answer") and ranked passages.
-import {
-  ApiError, el, getJSON, hideNotice, highlighted, showNotice, startStatus, viewUrl,
-} from "./common.js";
+import { ApiError, el, getJSON, hideNotice, highlighted, showNotice, viewUrl } from "./common.js";
 
 const PASSAGES = 5;
 
@@ -64,6 +62,8 @@ function render(body) {
       body.reason || "No sentence in the articles answers this question well enough.";
     noAnswerCard.hidden = false;
   }
+  document.getElementById("passages-heading").textContent =
+    body.answer ? "Passages, best first" : "Closest passages, none answering well";
   passageList.replaceChildren(...body.passages.map((r) => passageItem(r, body.question)));
   passagesSection.hidden = body.passages.length === 0;
 }
@@ -101,7 +101,7 @@ function questionInUrl() {
   return (new URLSearchParams(window.location.search).get("q") || "").trim();
 }
 
-form.addEventListener("submit", (event) => {
+function onSubmit(event) {
   event.preventDefault();
   const question = input.value.trim();
   if (!question) {
@@ -112,14 +112,16 @@ form.addEventListener("submit", (event) => {
     history.pushState(null, "", `/?${new URLSearchParams({ q: question })}`);
   }
   ask(question);
-});
+}
 
-// Back and forward move between earlier questions.
-window.addEventListener("popstate", () => {
+export function startAsk() {
+  form.addEventListener("submit", onSubmit);
+  // Back and forward move between earlier questions.
+  window.addEventListener("popstate", () => {
+    input.value = questionInUrl();
+    ask(input.value);
+  });
   input.value = questionInUrl();
-  ask(input.value);
-});
-
-startStatus();
-input.value = questionInUrl();
-if (input.value) ask(input.value);
+  input.focus();
+  if (input.value) ask(input.value);
+}

@@ -1,12 +1,8 @@
 // The document view: the full text of /documents/{id} with the cited span highlighted.
-import { documentApiUrl, el, getJSON, hideNotice, highlighted, showNotice, startStatus }
-  from "./common.js";
+// The question box stays on top: asking from here is a plain form GET to "/?q=...".
+import { documentApiUrl, el, getJSON, hideNotice, highlighted, showNotice } from "./common.js";
 
-const params = new URLSearchParams(window.location.search);
-const docId = params.get("doc") || "";
-const question = params.get("q");
-
-function offset(name) {
+function offset(params, name) {
   const raw = params.get(name);
   return raw !== null && /^\d+$/.test(raw) ? Number(raw) : null;
 }
@@ -50,10 +46,15 @@ function render(doc, start, end) {
   }
 }
 
-async function load() {
+export async function startView() {
+  const params = new URLSearchParams(window.location.search);
+  const docId = params.get("doc") || "";
+  const question = params.get("q");
   if (question) {
+    document.getElementById("q").value = question;
     document.getElementById("back").href = `/?${new URLSearchParams({ q: question })}`;
   }
+  document.getElementById("back-line").hidden = false;
   if (!docId) {
     showNotice("error", "No document given: open this page from a citation.");
     return;
@@ -62,11 +63,8 @@ async function load() {
   try {
     const doc = await getJSON(documentApiUrl(docId));
     hideNotice();
-    render(doc, offset("start"), offset("end"));
+    render(doc, offset(params, "start"), offset(params, "end"));
   } catch (error) {
     showNotice("error", error.message);
   }
 }
-
-startStatus();
-load();

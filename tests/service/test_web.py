@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, Route, expect, sync_playwright
 
 from indexer import IndexSettings, build_index
 from service.settings import ServiceSettings
@@ -52,6 +52,12 @@ class Tab:
     def ask(self, question: str) -> None:
         self.page.locator("#q").fill(question)
         self.page.locator("#q").press("Enter")
+
+    def assert_nothing_injected(self) -> None:
+        self.page.wait_for_timeout(300)  # the time an injected onerror handler would need
+        assert self.dialogs == []
+        assert self.page.evaluate("window.pwned") is None
+        assert self.page.locator("main img, main script").count() == 0
 
 
 @pytest.fixture(scope="module")
@@ -154,10 +160,7 @@ def test_markup_in_a_question_is_shown_as_text_never_run(tab: Tab) -> None:
     page = tab.page
     asked = page.locator("#asked:visible, #asked-none:visible")
     expect(asked).to_have_text(HOSTILE)
-    page.wait_for_timeout(300)  # give an injected onerror handler the chance it must not have
-    assert tab.dialogs == []
-    assert page.evaluate("window.pwned") is None
-    assert page.locator("main img, main script").count() == 0
+    tab.assert_nothing_injected()
 
 
 def test_off_topic_question_shows_no_answer_with_the_reason(tab: Tab, api: httpx.Client) -> None:
@@ -168,6 +171,20 @@ def test_off_topic_question_shows_no_answer_with_the_reason(tab: Tab, api: httpx
     expect(tab.page.locator("#no-answer h2")).to_have_text("No answer in these articles")
     expect(tab.page.locator("#no-answer-reason")).to_have_text(reason)
     expect(tab.page.locator("#answer")).to_be_hidden()
+
+
+def test_loading_shows_while_the_answer_is_on_its_way(tab: Tab) -> None:
+    held: list[Route] = []
+    tab.page.route(re.compile(r"/ask\?"), lambda route: held.append(route))
+    tab.open()
+    tab.ask(PHASES)
+    expect(tab.page.locator("#notice")).to_have_class(re.compile("loading"))
+    expect(tab.page.locator("#notice")).to_contain_text("Searching the articles")
+    expect(tab.page.locator("body")).to_have_attribute("aria-busy", "true")
+    held[0].continue_()
+    expect(tab.page.locator("#answer")).to_be_visible()
+    expect(tab.page.locator("#notice")).to_be_hidden()
+    expect(tab.page.locator("body")).not_to_have_attribute("aria-busy", "true")
 
 
 def test_a_shared_url_runs_its_question_on_load(tab: Tab) -> None:
@@ -243,6 +260,10 @@ def test_desktop_screenshots(browser: Browser, seed_server: RunningServer) -> No
             tab.open("/?" + str(httpx.QueryParams({"q": PHASES})))
             expect(tab.page.locator("#passage-list > li")).to_have_count(5)
             tab.page.screenshot(path=ARTIFACTS / f"ask-desktop-{scheme}.png")
+            tab.page.locator("#passage-list .cite-link").first.click()
+            expect(tab.page.locator("#doc-text mark")).to_be_in_viewport()
+            tab.page.evaluate("window.scrollTo(0, 0)")
+            tab.page.screenshot(path=ARTIFACTS / f"view-desktop-{scheme}.png")
 
 
 @pytest.fixture
@@ -304,7 +325,4 @@ def test_markup_in_articles_is_shown_as_text_never_run(
         expect(page.locator("#doc-text")).to_have_text(HOSTILE_DOC["text"])
         expect(page.locator("#doc-meta")).to_contain_text(HOSTILE_DOC["_id"])
         expect(page.locator("#doc-meta a")).to_have_count(0)  # no javascript: link
-        page.wait_for_timeout(300)
-        assert tab.dialogs == []
-        assert page.evaluate("window.pwned") is None
-        assert page.locator("main img, main script").count() == 0
+        tab.assert_nothing_injected()
