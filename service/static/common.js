@@ -104,31 +104,45 @@ function formatDate(iso) {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
-function renderStatus(target, ready) {
+function readyLine(ready) {
   const count = (n, word) => `${n.toLocaleString()} ${word}${n === 1 ? "" : "s"}`;
-  target.className = "status ok";
-  target.title = `generation ${ready.generation}, model ${ready.model}`;
-  target.replaceChildren(
-    el("span", { className: "dot", "aria-hidden": "true" }),
-    `${count(ready.documents, "document")} · ${count(ready.passages, "passage")} · updated `,
-    el("time", { datetime: ready.built_at }, formatDate(ready.built_at)),
-  );
+  return {
+    ok: true,
+    title: `generation ${ready.generation}, model ${ready.model}`,
+    parts: [
+      `${count(ready.documents, "document")} · ${count(ready.passages, "passage")} · updated `,
+      el("time", { datetime: ready.built_at }, formatDate(ready.built_at)),
+    ],
+  };
+}
+
+function problemLine(error) {
+  const why = error.status === 503 ? `Index not ready: ${error.message}` : error.message;
+  return { ok: false, title: "", parts: [why] };
 }
 
 /** Show the live index's status now and every 10 s, so a reindex shows up without a reload. */
 export function startStatus() {
   const target = document.getElementById("status");
+  let shown = null;
   const poll = async () => {
+    let line;
     try {
-      renderStatus(target, await getJSON("/ready"));
+      line = readyLine(await getJSON("/ready"));
     } catch (error) {
-      target.className = "status bad";
-      target.removeAttribute("title");
-      const why = error.status === 503 ? `Index not ready: ${error.message}` : error.message;
-      target.replaceChildren(el("span", { className: "dot", "aria-hidden": "true" }), why);
-    } finally {
-      setTimeout(poll, STATUS_EVERY_MS);
+      line = problemLine(error);
     }
+    const dot = el("span", { className: "dot", "aria-hidden": "true" });
+    const next = el("p", {}, dot, ...line.parts);
+    // Touch the live region only on change, so screen readers do not repeat it every 10 s.
+    const key = `${line.ok} ${line.title} ${next.textContent}`;
+    if (key !== shown) {
+      shown = key;
+      target.className = line.ok ? "status ok" : "status bad";
+      target.title = line.title;
+      target.replaceChildren(...next.childNodes);
+    }
+    setTimeout(poll, STATUS_EVERY_MS);
   };
   poll();
 }

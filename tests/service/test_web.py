@@ -200,7 +200,7 @@ def test_the_apis_error_detail_is_shown(tab: Tab) -> None:
     expect(tab.page.locator("#notice.error")).to_contain_text("no/such/doc.txt")
 
 
-def test_index_status_is_shown_and_polled(tab: Tab, api: httpx.Client) -> None:
+def test_index_status_is_shown_and_follows_a_reindex(tab: Tab, api: httpx.Client) -> None:
     ready = api.get("/ready").json()
     page = tab.page
     page.clock.install()
@@ -208,9 +208,14 @@ def test_index_status_is_shown_and_polled(tab: Tab, api: httpx.Client) -> None:
     status = page.locator("#status")
     expect(status).to_contain_text(f"{ready['documents']} document")
     expect(status).to_contain_text(f"{ready['passages']} passages · updated")
+
+    # The server keeps its one generation, so the next poll is answered as if one were built.
+    reindexed = {**ready, "generation": "next", "documents": 2, "passages": 9}
+    page.route("**/ready", lambda route: route.fulfill(json=reindexed))
     with page.expect_request(lambda request: request.url.endswith("/ready")):
         page.clock.run_for(10_000)
-    expect(status).to_contain_text(f"{ready['passages']} passages · updated")
+    expect(status).to_contain_text("2 documents · 9 passages · updated")
+    assert tab.console_errors == []
 
 
 def test_pages_and_assets_send_a_strict_content_security_policy(api: httpx.Client) -> None:
