@@ -42,7 +42,7 @@ function passageItem(result, question) {
   const { citation, highlight } = result;
   return el("li", { className: "card passage" },
     el("div", { className: "passage-head" },
-      el("span", { className: "rank", "aria-label": `rank ${result.rank}` }, String(result.rank)),
+      el("span", { className: "rank" }, String(result.rank)),
       el("p", { className: "cite" }, ...citationLine(citation, question)),
       scoreBar(result.score)),
     el("p", { className: "passage-text" },

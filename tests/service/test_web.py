@@ -173,6 +173,21 @@ def test_off_topic_question_shows_no_answer_with_the_reason(tab: Tab, api: httpx
     expect(tab.page.locator("#answer")).to_be_hidden()
 
 
+def test_the_keyboard_alone_asks_and_opens_a_citation_with_visible_focus(tab: Tab) -> None:
+    tab.open()
+    tab.ask(PHASES)
+    expect(tab.page.locator("#answer")).to_be_visible()
+    focused = "[document.activeElement.textContent, getComputedStyle(document.activeElement)"
+    focused += ".outlineStyle]"
+    tab.page.keyboard.press("Tab")
+    assert tab.page.evaluate(focused) == ["Ask", "solid"]
+    tab.page.keyboard.press("Tab")
+    title, outline = tab.page.evaluate(focused)
+    assert title.startswith("U.S. sees promising") and outline == "solid"  # the answer's citation
+    tab.page.keyboard.press("Enter")
+    expect(tab.page.locator("#doc-text mark")).to_be_in_viewport()
+
+
 def test_loading_shows_while_the_answer_is_on_its_way(tab: Tab) -> None:
     held: list[Route] = []
     tab.page.route(re.compile(r"/ask\?"), lambda route: held.append(route))
@@ -306,9 +321,10 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
     """An index whose only article carries markup in its title, publisher, URL and text, under
     an id that needs URL-encoding."""
     folder = tmp_path_factory.mktemp("hostile")
-    (folder / "corpus.jsonl").write_text(json.dumps(HOSTILE_DOC) + "\n", encoding="utf-8")
+    corpus = folder / "corpus.jsonl"
+    corpus.write_text(json.dumps(HOSTILE_DOC) + "\n", encoding="utf-8")
     embedder = FakeEmbedder()
-    build_index([folder], IndexSettings(index_dir=folder / "index"), embedder, progress=False)
+    build_index([corpus], IndexSettings(index_dir=folder / "index"), embedder, progress=False)
     settings = ServiceSettings(index_dir=folder / "index", port=free_port())
     yield from serve(settings, embedder)
 
