@@ -60,8 +60,8 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.include_router(router)
     install_web(app)
+    app.include_router(router)
     _install_error_handlers(app)
     return app
 
