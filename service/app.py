@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from indexer import Embedder, IndexStore, SentenceTransformerEmbedder
 from indexer.errors import IndexerError
+from service import web
 from service.errors import (
     BadQuery,
     DocumentNotFound,
@@ -23,7 +24,6 @@ from service.errors import (
 from service.live import LiveIndex
 from service.routes import router
 from service.settings import ServiceSettings
-from service.web import install_web
 
 STATUS_OF: dict[type[Exception], int] = {
     BadQuery: 422,
@@ -60,7 +60,7 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
         lifespan=lifespan,
     )
     app.state.settings = settings
-    install_web(app)
+    web.install_web(app)
     app.include_router(router)
     _install_error_handlers(app)
     return app
