@@ -1,8 +1,8 @@
 """The web page for people: ``/`` asks, ``/view`` shows a cited document, ``/static`` serves
 their scripts and styles.
 
-The pages are static files rendered in the browser from the JSON API, so the page and the API
-can never disagree. Every page response carries a strict Content-Security-Policy: scripts and
+The page is static files that render the JSON API's answers in the browser, so the page and
+the API cannot disagree. Every response carries a strict Content-Security-Policy: scripts and
 styles come only from this origin and nothing inline runs, so even a bug that inserted text as
 HTML could not execute it.
 """
@@ -18,7 +18,7 @@ from starlette.types import Scope
 
 STATIC = Path(__file__).resolve().parent / "static"
 
-SECURITY_HEADERS = {
+PAGE_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
         "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -38,7 +38,7 @@ router = APIRouter(include_in_schema=False)
 def page() -> FileResponse:
     """The page: ``/`` asks; ``/view?doc=ID&start=N&end=M`` shows a document with the cited
     span highlighted. One HTML file; its script picks the view from the path."""
-    return FileResponse(STATIC / "index.html", media_type="text/html", headers=SECURITY_HEADERS)
+    return FileResponse(STATIC / "index.html", media_type="text/html", headers=PAGE_HEADERS)
 
 
 class _SecureStaticFiles(StaticFiles):
@@ -48,7 +48,7 @@ class _SecureStaticFiles(StaticFiles):
         self, full_path: PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200
     ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
-        response.headers.update(SECURITY_HEADERS)
+        response.headers.update(PAGE_HEADERS)
         return response
 
 
