@@ -6,7 +6,7 @@ INDEX_DIR ?= index
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run index serve test lint format bench clean
+.PHONY: install browser run index serve test lint format bench clean
 
 install: $(VENV)/.installed
 
@@ -22,7 +22,14 @@ index: install
 run: index
 	$(PY) -m service --index-dir $(INDEX_DIR) --host $(HOST) --port $(PORT)
 
-test: install
+# The web page's end-to-end tests drive Debian's chromium (Playwright's own browser download
+# cannot work offline). Without root it only says how; those tests then skip with the reason.
+browser:
+	@test -x /usr/bin/chromium || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else echo "no /usr/bin/chromium: run 'sudo apt-get install chromium' for the browser tests"; fi; }
+
+test: install browser
 	$(PY) -m pytest
 
 lint: install

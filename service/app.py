@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from indexer import Embedder, IndexStore, SentenceTransformerEmbedder
 from indexer.errors import IndexerError
+from service import web
 from service.errors import (
     BadQuery,
     DocumentNotFound,
@@ -63,6 +64,7 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
         lifespan=lifespan,
     )
     app.state.settings = settings
+    web.install_web(app)
     app.include_router(router)
     app.include_router(tools_router)
     # MCP over streamable HTTP, answering from the same live index as the routes above.

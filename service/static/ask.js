@@ -1,0 +1,127 @@
+// The ask page: question box -> GET /ask -> answer card (or "no answer") and ranked passages.
+import { ApiError, el, getJSON, hideNotice, highlighted, showNotice, viewUrl } from "./common.js";
+
+const PASSAGES = 5;
+
+const form = document.getElementById("ask-form");
+const input = document.getElementById("q");
+const answerCard = document.getElementById("answer");
+const noAnswerCard = document.getElementById("no-answer");
+const passagesSection = document.getElementById("passages");
+const passageList = document.getElementById("passage-list");
+
+let inFlight = null;
+
+function clearResults() {
+  answerCard.hidden = true;
+  noAnswerCard.hidden = true;
+  passagesSection.hidden = true;
+  passageList.replaceChildren();
+}
+
+/** "Title — Publisher · doc id · chars 10–42", the title linking to the document view. */
+function citationLine(citation, question) {
+  return [
+    el("a", { className: "cite-link", href: viewUrl(citation, question) }, citation.title),
+    citation.source ? el("span", { className: "publisher" }, ` — ${citation.source}`) : null,
+    el("span", { className: "where" },
+      ` · ${citation.doc_id} · chars ${citation.start}–${citation.end}`),
+  ];
+}
+
+function scoreBar(score) {
+  const fill = el("span", { className: "fill" });
+  // Setting a style property from script is allowed under the CSP; inline style attributes are not.
+  fill.style.width = `${Math.round(Math.max(0, Math.min(1, score)) * 100)}%`;
+  return el("span", { className: "score", title: `similarity ${score.toFixed(4)}` },
+    el("span", { className: "bar", "aria-hidden": "true" }, fill),
+    el("span", { className: "score-value" }, score.toFixed(2)));
+}
+
+function passageItem(result, question) {
+  const { citation, highlight } = result;
+  return el("li", { className: "card passage" },
+    el("div", { className: "passage-head" },
+      el("span", { className: "rank" }, String(result.rank)),
+      el("p", { className: "cite" }, ...citationLine(citation, question)),
+      scoreBar(result.score)),
+    el("p", { className: "passage-text" },
+      highlighted(result.text, highlight.start - citation.start, highlight.end - citation.start)));
+}
+
+function render(body) {
+  if (body.answer) {
+    document.getElementById("asked").textContent = body.question;
+    document.getElementById("answer-text").textContent = body.answer.text;
+    document.getElementById("answer-cite").replaceChildren(
+      ...citationLine(body.answer.citation, body.question));
+    answerCard.hidden = false;
+  } else {
+    document.getElementById("asked-none").textContent = body.question;
+    document.getElementById("no-answer-reason").textContent =
+      body.reason || "No sentence in the articles answers this question well enough.";
+    noAnswerCard.hidden = false;
+  }
+  document.getElementById("passages-heading").textContent =
+    body.answer ? "Passages, best first" : "Closest passages, none answering well";
+  passageList.replaceChildren(...body.passages.map((r) => passageItem(r, body.question)));
+  passagesSection.hidden = body.passages.length === 0;
+}
+
+async function ask(question) {
+  inFlight?.abort();
+  const controller = new AbortController();
+  inFlight = controller;
+  clearResults();
+  if (!question) {
+    hideNotice();
+    return;
+  }
+  showNotice("loading", "Searching the articles…");
+  document.body.setAttribute("aria-busy", "true");
+  const params = new URLSearchParams({ q: question, k: String(PASSAGES) });
+  try {
+    const body = await getJSON(`/ask?${params}`, controller.signal);
+    hideNotice();
+    render(body);
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    const message = error instanceof ApiError && error.status === 503
+      ? `Index not ready: ${error.message}` : error.message;
+    showNotice("error", message);
+  } finally {
+    if (inFlight === controller) {
+      inFlight = null;
+      document.body.removeAttribute("aria-busy");
+    }
+  }
+}
+
+function questionInUrl() {
+  return (new URLSearchParams(window.location.search).get("q") || "").trim();
+}
+
+function onSubmit(event) {
+  event.preventDefault();
+  const question = input.value.trim();
+  if (!question) {
+    input.focus();
+    return;
+  }
+  if (question !== questionInUrl()) {
+    history.pushState(null, "", `/?${new URLSearchParams({ q: question })}`);
+  }
+  ask(question);
+}
+
+export function startAsk() {
+  form.addEventListener("submit", onSubmit);
+  // Back and forward move between earlier questions.
+  window.addEventListener("popstate", () => {
+    input.value = questionInUrl();
+    ask(input.value);
+  });
+  input.value = questionInUrl();
+  input.focus();
+  if (input.value) ask(input.value);
+}
