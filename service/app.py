@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from indexer import Embedder, IndexStore, SentenceTransformerEmbedder
-from indexer.errors import IndexerError
+from indexer.errors import IndexerError, IndexLocked
+from service import admin
 from service.errors import (
     BadQuery,
     DocumentNotFound,
@@ -21,6 +22,7 @@ from service.errors import (
     Unauthorized,
 )
 from service.live import LiveIndex
+from service.reindex import Reindexer
 from service.routes import router
 from service.settings import ServiceSettings
 
@@ -30,6 +32,7 @@ STATUS_OF: dict[type[Exception], int] = {
     Forbidden: 403,
     DocumentNotFound: 404,
     IndexUnavailable: 503,
+    IndexLocked: 409,
     IndexerError: 503,
 }
 
@@ -48,9 +51,19 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
                 settings.batch_size,
             )
         live = LiveIndex(IndexStore(settings.index_dir), model)
+        reindexer = Reindexer(settings, model, live)
+        if settings.watch:
+            # Catch up with what changed while the service was down (or build the first index).
+            await run_in_threadpool(reindexer.run)
+            reindexer.start_watching()
         await run_in_threadpool(live.refresh)
-        app.state.live = live
-        yield
+        live.start_polling(settings.refresh_interval_seconds)
+        app.state.live, app.state.reindexer = live, reindexer
+        try:
+            yield
+        finally:
+            live.stop_polling()
+            reindexer.close()
 
     app = FastAPI(
         title="News QA",
@@ -60,6 +73,7 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
     )
     app.state.settings = settings
     app.include_router(router)
+    app.include_router(admin.router)
     _install_error_handlers(app)
     return app
 

@@ -30,3 +30,16 @@ class ServiceSettings(IndexSettings):
             "admin endpoints answer 403."
         ),
     )
+    watch: bool = Field(
+        False,
+        description=(
+            "Watch the sources and reindex into index_dir when they change (python -m service "
+            "--watch); builds the index at startup if there is none."
+        ),
+    )
+    refresh_interval_seconds: float = Field(
+        0.5,
+        gt=0,
+        le=60,
+        description="How often the service checks whether a new index generation went live.",
+    )
