@@ -9,7 +9,7 @@ chunked and embedded. A different model or chunking recipe, or ``full=True``, re
 import logging
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,10 +132,29 @@ class _Previous:
         ]
         return ChunkedDocument(document=doc, sentences=sentences, passages=passages)
 
-    def vectors(self, position: int) -> tuple[np.ndarray, np.ndarray]:
-        p = slice(self.p_bounds[position], self.p_bounds[position + 1])
-        s = slice(self.s_bounds[position], self.s_bounds[position + 1])
-        return self.snapshot.passage_vectors[p], self.snapshot.sentence_vectors[s]
+    def rows(self, position: int) -> tuple[range, range]:
+        """The passage and sentence rows of the document at ``position``."""
+        return (
+            range(self.p_bounds[position], self.p_bounds[position + 1]),
+            range(self.s_bounds[position], self.s_bounds[position + 1]),
+        )
+
+    def matching_rows(self, item: ChunkedDocument) -> tuple[list[int], list[int]]:
+        """For each passage and sentence of an edited document, the row of its previous
+        version with the very same text, or -1: fixing a typo re-embeds one sentence and the
+        passages holding it, not the whole article."""
+        position = self.position.get(item.document.doc_id)
+        if position is None:
+            return [-1] * len(item.passages), [-1] * len(item.sentences)
+        old = self.snapshot.documents[position].text
+        p_range, s_range = self.rows(position)
+        p_old = {old[self.p_rows[r][0] : self.p_rows[r][1]]: r for r in p_range}
+        s_old = {old[self.s_rows[r][0] : self.s_rows[r][1]]: r for r in s_range}
+        text = item.document.text
+        return (
+            [p_old.get(p.text, -1) for p in item.passages],
+            [s_old.get(text[u.start : u.end], -1) for u in item.sentences],
+        )
 
 
 def _open_previous(
@@ -234,23 +253,41 @@ def _build(
             timings=timings,
             unchanged=unchanged,
         )
+    # Where each row's vector comes from: a row of the live generation, or -1 (embed it).
     chunked: list[ChunkedDocument] = []
-    reused: list[int | None] = []
+    p_source: list[int] = []
+    s_source: list[int] = []
     with _timed(timings, "reuse"):
         for entry in plan:
+            rows: tuple[Sequence[int], Sequence[int]]
             if isinstance(entry, ChunkedDocument):
                 chunked.append(entry)
-                reused.append(None)
+                rows = (
+                    previous.matching_rows(entry)
+                    if previous
+                    else ([-1] * len(entry.passages), [-1] * len(entry.sentences))
+                )
             else:
                 chunked.append(previous.chunked(*entry))  # type: ignore[union-attr]
-                reused.append(entry[1])
-    fresh = [item for item, position in zip(chunked, reused, strict=True) if position is None]
+                rows = previous.rows(entry[1])  # type: ignore[union-attr]
+            p_source.extend(rows[0])
+            s_source.extend(rows[1])
+    p_src, s_src = np.array(p_source, np.int64), np.array(s_source, np.int64)
+    passage_texts = [p.text for item in chunked for p in item.passages]
+    sentence_texts = [
+        item.document.text[u.start : u.end] for item in chunked for u in item.sentences
+    ]
     with _timed(timings, "embed"):
-        new_passages, new_sentences = _embed(fresh, embedder, progress)
-    with _timed(timings, "reuse"):
-        passage_vectors, sentence_vectors = _assemble(
-            chunked, reused, previous, new_passages, new_sentences, embedder.dimension
+        p_fresh, s_fresh = _embed(
+            [passage_texts[i] for i in np.flatnonzero(p_src < 0)],
+            [sentence_texts[i] for i in np.flatnonzero(s_src < 0)],
+            embedder,
+            progress,
         )
+    with _timed(timings, "reuse"):
+        stored = previous.snapshot if previous else None
+        passage_vectors = _combine(p_src, p_fresh, stored.passage_vectors if stored else None)
+        sentence_vectors = _combine(s_src, s_fresh, stored.sentence_vectors if stored else None)
     with _timed(timings, "write"):
         manifest = store.write(
             chunked,
@@ -263,7 +300,7 @@ def _build(
         manifest=manifest,
         seconds=time.perf_counter() - began,
         full=previous is None,
-        embedded=len(new_passages) + len(new_sentences),
+        embedded=len(p_fresh) + len(s_fresh),
         timings=timings,
         added=added,
         changed=changed,
@@ -273,45 +310,24 @@ def _build(
 
 
 def _embed(
-    chunked: list[ChunkedDocument], embedder: Embedder, progress: bool | None
+    passage_texts: list[str], sentence_texts: list[str], embedder: Embedder, progress: bool | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Embed the passages and sentences of ``chunked`` in one call (one progress bar)."""
-    passage_texts = [p.text for item in chunked for p in item.passages]
-    sentence_texts = [
-        item.document.text[s.start : s.end] for item in chunked for s in item.sentences
-    ]
+    """Embed passages and sentences in one call (one progress bar)."""
     if progress is None:
         progress = sys.stderr.isatty()
-    log.info(
-        "embedding %d passages and %d sentences of %d documents",
-        len(passage_texts),
-        len(sentence_texts),
-        len(chunked),
-    )
+    log.info("embedding %d passages and %d sentences", len(passage_texts), len(sentence_texts))
     vectors = embedder.encode_passages(passage_texts + sentence_texts, progress=progress)
     vectors = vectors.reshape(-1, embedder.dimension).astype(np.float32, copy=False)
     return vectors[: len(passage_texts)], vectors[len(passage_texts) :]
 
 
-def _assemble(
-    chunked: list[ChunkedDocument],
-    reused: list[int | None],
-    previous: _Previous | None,
-    new_passages: np.ndarray,
-    new_sentences: np.ndarray,
-    dimension: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Vectors in the new generation's row order: copied for reused documents, else new."""
-    passages = np.empty((sum(len(c.passages) for c in chunked), dimension), np.float32)
-    sentences = np.empty((sum(len(c.sentences) for c in chunked), dimension), np.float32)
-    p = s = new_p = new_s = 0
-    for item, position in zip(chunked, reused, strict=True):
-        n_p, n_s = len(item.passages), len(item.sentences)
-        if position is not None and previous is not None:
-            passages[p : p + n_p], sentences[s : s + n_s] = previous.vectors(position)
-        else:
-            passages[p : p + n_p] = new_passages[new_p : new_p + n_p]
-            sentences[s : s + n_s] = new_sentences[new_s : new_s + n_s]
-            new_p, new_s = new_p + n_p, new_s + n_s
-        p, s = p + n_p, s + n_s
-    return passages, sentences
+def _combine(source: np.ndarray, fresh: np.ndarray, stored: np.ndarray | None) -> np.ndarray:
+    """Vectors in the new row order: row i is ``stored[source[i]]`` where ``source[i] >= 0``,
+    else the next of ``fresh``."""
+    new = np.flatnonzero(source < 0)
+    vectors = np.empty((len(source), fresh.shape[1]), np.float32)
+    vectors[new] = fresh
+    if stored is not None and len(new) < len(source):
+        kept = np.flatnonzero(source >= 0)
+        vectors[kept] = stored[source[kept]]
+    return vectors

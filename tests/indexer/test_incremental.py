@@ -83,6 +83,28 @@ def test_changed_and_deleted_documents_match_a_full_build(tmp_path: Path, source
     assert incremental.manifest.documents == full.manifest.documents
 
 
+def test_an_edited_sentence_re_embeds_only_the_text_around_it(
+    tmp_path: Path, sources: Path
+) -> None:
+    settings, embedder = settings_for(tmp_path), CountingEmbedder()
+    first = build_index([sources], settings, embedder, progress=False)
+    seed = sources / SEED_ID
+    text = seed.read_text(encoding="utf-8")
+    seed.write_text(text.replace("first phase of the deal", "opening phase of the deal"))
+    embedder.seen.clear()
+    report = build_index([sources], settings, embedder, progress=False)
+    assert report.changed == 1 and report.embedded == len(embedder.seen)
+    assert any("opening phase of the deal" in seen for seen in embedder.seen)
+    whole_seed = first.manifest.passage_count + first.manifest.sentence_count
+    assert 0 < len(embedder.seen) <= 4 < whole_seed
+    full = IndexSettings(index_dir=tmp_path / "full")
+    build_index([sources], full, FakeEmbedder(), progress=False)
+    assert np.array_equal(
+        open_live(settings.index_dir, embedder).sentence_vectors,
+        open_live(full.index_dir, embedder).sentence_vectors,
+    )
+
+
 def test_nothing_changed_writes_no_generation(tmp_path: Path, sources: Path) -> None:
     settings, embedder = settings_for(tmp_path), CountingEmbedder()
     first = build_index([sources], settings, embedder, progress=False)
