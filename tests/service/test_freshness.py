@@ -110,9 +110,7 @@ def test_added_changed_and_deleted_articles_show_within_seconds_without_failed_r
         )
 
         (folder / "glass.txt").unlink()
-        deleted = seconds_until(
-            lambda: "glass.txt" not in top_docs(GLASS_QUESTION), VISIBLE_WITHIN
-        )
+        deleted = seconds_until(lambda: "glass.txt" not in top_docs(GLASS_QUESTION), VISIBLE_WITHIN)
         for _ in range(20):
             assert "glass.txt" not in top_docs(GLASS_QUESTION)
             assert http.get("/documents/glass.txt").status_code == 404
