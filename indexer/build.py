@@ -324,10 +324,18 @@ def _embed(
 def _combine(source: np.ndarray, fresh: np.ndarray, stored: np.ndarray | None) -> np.ndarray:
     """Vectors in the new row order: row i is ``stored[source[i]]`` where ``source[i] >= 0``,
     else the next of ``fresh``."""
-    new = np.flatnonzero(source < 0)
+    new = source < 0
     vectors = np.empty((len(source), fresh.shape[1]), np.float32)
     vectors[new] = fresh
-    if stored is not None and len(new) < len(source):
-        kept = np.flatnonzero(source >= 0)
-        vectors[kept] = stored[source[kept]]
+    kept = np.flatnonzero(~new)
+    if stored is None or not len(kept):
+        return vectors
+    # Kept rows come in long runs of consecutive rows (whole unchanged documents in the same
+    # order): copying runs as slices is several times faster than a row-by-row gather.
+    breaks = np.flatnonzero((np.diff(kept) != 1) | (np.diff(source[kept]) != 1)) + 1
+    starts = np.concatenate(([0], breaks)).tolist()
+    ends = np.concatenate((breaks, [len(kept)])).tolist()
+    for a, b in zip(starts, ends, strict=True):
+        first, origin = int(kept[a]), int(source[kept[a]])
+        vectors[first : first + b - a] = stored[origin : origin + b - a]
     return vectors
