@@ -49,7 +49,7 @@ class IndexSettings(BaseSettings):
         ),
     )
     generation_grace_seconds: float = Field(
-        120.0,
+        30.0,
         ge=0,
         description=(
             "An index generation replaced longer ago than this is deleted by the next build; "

@@ -53,9 +53,7 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
         live = LiveIndex(IndexStore(settings.index_dir), model)
         reindexer = Reindexer(settings, model, live)
         if settings.watch:
-            # Catch up with what changed while the service was down (or build the first index).
-            await run_in_threadpool(reindexer.run)
-            reindexer.start_watching()
+            await run_in_threadpool(reindexer.start_watching)
         await run_in_threadpool(live.refresh)
         live.start_polling(settings.refresh_interval_seconds)
         app.state.live, app.state.reindexer = live, reindexer

@@ -57,7 +57,12 @@ class Reindexer:
         return report
 
     def start_watching(self) -> None:
-        """Reindex whenever the sources change, from a daemon thread, until ``close()``."""
+        """Catch up with changes made while the service was down (or build the first index),
+        then reindex whenever the sources change, from a daemon thread, until ``close()``."""
+        try:
+            self.run()
+        except IndexerError as exc:
+            log.error("startup reindex failed, serving what the index holds: %s", exc)
         self._watcher = threading.Thread(target=self._watch, name="source-watcher", daemon=True)
         self._watcher.start()
 

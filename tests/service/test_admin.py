@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from indexer import IndexSettings, IndexStore, build_index
+from indexer.housekeeping import IndexLock
 from indexer.store import TMP_PREFIX
 from service.settings import ServiceSettings
 from tests.conftest import SEEDS, FakeEmbedder, RunningServer, free_port, serve
@@ -89,3 +90,18 @@ def test_generation_built_by_another_process_is_picked_up(server: RunningServer)
     while httpx.get(f"{server.base_url}/ready").json()["generation"] != report.manifest.generation:
         assert time.monotonic() < deadline, "the new generation was not served within 3 s"
         time.sleep(0.05)
+
+
+def test_reindex_while_another_indexer_holds_the_lock_is_a_conflict(tmp_path: Path) -> None:
+    settings = ServiceSettings(
+        index_dir=tmp_path / "index",
+        sources=[SEEDS],
+        port=free_port(),
+        api_key=KEY,
+        lock_timeout_seconds=0.2,
+    )
+    for running in serve(settings, FakeEmbedder()):
+        with IndexLock(settings.index_dir, timeout=1):
+            response = httpx.post(f"{running.base_url}/admin/reindex", headers=AUTH)
+        assert response.status_code == 409 and "another indexer" in response.json()["detail"]
+        assert httpx.post(f"{running.base_url}/admin/reindex", headers=AUTH).json()["added"] == 1
