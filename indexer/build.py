@@ -2,8 +2,9 @@
 
 Builds are incremental: every document's content hash is compared with the live generation's
 manifest, and an unchanged document keeps its passages, sentences and vectors, copied from the
-live generation (rows are grouped per document, in order), so only added or changed text is
-chunked and embedded. A different model or chunking recipe, or ``full=True``, rebuilds all.
+live generation (rows are grouped per document, in order) without re-chunking; inside an
+edited document, passages and sentences whose text is unchanged keep their vectors too. Only
+new text is embedded. A different model or chunking recipe, or ``full=True``, rebuilds all.
 """
 
 import logging
@@ -257,6 +258,8 @@ def _build(
     chunked: list[ChunkedDocument] = []
     p_source: list[int] = []
     s_source: list[int] = []
+    p_texts: list[str] = []
+    s_texts: list[str] = []
     with _timed(timings, "reuse"):
         for entry in plan:
             rows: tuple[Sequence[int], Sequence[int]]
@@ -267,23 +270,23 @@ def _build(
                     if previous
                     else ([-1] * len(entry.passages), [-1] * len(entry.sentences))
                 )
+                text = entry.document.text
+                p_texts += [
+                    p.text for p, row in zip(entry.passages, rows[0], strict=True) if row < 0
+                ]
+                s_texts += [
+                    text[u.start : u.end]
+                    for u, row in zip(entry.sentences, rows[1], strict=True)
+                    if row < 0
+                ]
             else:
                 chunked.append(previous.chunked(*entry))  # type: ignore[union-attr]
                 rows = previous.rows(entry[1])  # type: ignore[union-attr]
             p_source.extend(rows[0])
             s_source.extend(rows[1])
     p_src, s_src = np.array(p_source, np.int64), np.array(s_source, np.int64)
-    passage_texts = [p.text for item in chunked for p in item.passages]
-    sentence_texts = [
-        item.document.text[u.start : u.end] for item in chunked for u in item.sentences
-    ]
     with _timed(timings, "embed"):
-        p_fresh, s_fresh = _embed(
-            [passage_texts[i] for i in np.flatnonzero(p_src < 0)],
-            [sentence_texts[i] for i in np.flatnonzero(s_src < 0)],
-            embedder,
-            progress,
-        )
+        p_fresh, s_fresh = _embed(p_texts, s_texts, embedder, progress)
     with _timed(timings, "reuse"):
         stored = previous.snapshot if previous else None
         passage_vectors = _combine(p_src, p_fresh, stored.passage_vectors if stored else None)
