@@ -13,6 +13,8 @@ the shared SQuAD sample corpus (when present), shuffled into articles of 8-24 se
 paragraphs. Prints each build's phases (load = read, clean and hash every file; chunk; reuse =
 copy stored passages and vectors of unchanged documents; embed; write = the new generation,
 fsynced) so the parts that grow with the corpus are visible separately from the embedding.
+Last, query latency (the searcher the service uses) idle and while the service's
+low-priority reindexer embeds ``--busy-articles`` edited articles.
 """
 
 import argparse
@@ -21,16 +23,21 @@ import logging
 import random
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from indexer import Embedder, IndexSettings, SentenceTransformerEmbedder, build_index
+from indexer import Embedder, SentenceTransformerEmbedder, build_index
 from indexer.build import BuildReport
 from indexer.documents import load_documents
 from indexer.sentences import sentence_spans
+from indexer.store import IndexStore
+from service.live import LiveIndex
+from service.reindex import Reindexer
+from service.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parent.parent
 SQUAD_CORPUS = REPO.parent / "shared" / "data" / "squad2-dev-sample" / "corpus.jsonl"
@@ -79,6 +86,48 @@ def throughput(embedder: SentenceTransformerEmbedder, texts: list[str]) -> float
     return len(texts) / (time.perf_counter() - began)
 
 
+def append_correction(article: Path) -> None:
+    with article.open("a", encoding="utf-8") as handle:
+        handle.write("\nA correction was appended to this article after publication.\n")
+
+
+def query_latency(settings: ServiceSettings, embedder: Embedder, articles: list[Path]) -> None:
+    """Search latency idle, then while the service's reindex thread re-embeds ``articles``."""
+    live = LiveIndex(IndexStore(settings.index_dir), embedder)
+    live.refresh()
+    questions = sentence_pool()[500:600]
+
+    def one(i: int) -> float:
+        began = time.perf_counter()
+        live.searcher().search(questions[i % len(questions)], 5)
+        return (time.perf_counter() - began) * 1000
+
+    for i in range(20):  # warm up: first queries page in the memory-mapped vectors
+        one(i)
+    idle = [one(i) for i in range(60)]
+    for article in articles:
+        append_correction(article)
+    reindexer = Reindexer(settings, embedder, live)
+    worker = threading.Thread(target=reindexer.run)
+    began = time.perf_counter()
+    worker.start()
+    busy = []
+    while worker.is_alive():
+        busy.append(one(len(busy)))
+    took = time.perf_counter() - began
+    reindexer.close()
+    after = [one(i) for i in range(60)]
+    for label, values in (
+        ("idle, before", idle),
+        (f"during reindex ({took:.0f}s)", busy),
+        ("idle, after", after),
+    ):
+        print(
+            f"query latency {label:<24} median {np.median(values):6.1f} ms  "
+            f"p95 {np.percentile(values, 95):6.1f} ms  ({len(values)} queries)"
+        )
+
+
 def show(label: str, report: BuildReport, wall: float) -> None:
     parts = "  ".join(f"{name} {secs:7.2f}s" for name, secs in report.timings.items())
     print(
@@ -93,6 +142,12 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--workdir", type=Path, help="keep corpus and index here (default: temp)")
     parser.add_argument(
+        "--busy-articles",
+        type=int,
+        default=20,
+        help="articles edited for the query-latency-during-reindex measurement (0: skip)",
+    )
+    parser.add_argument(
         "--stand-in-base",
         action="store_true",
         help="embed the base build with random vectors; extrapolate its embedding time",
@@ -103,7 +158,7 @@ def main() -> None:
     articles, index_dir = workdir / "articles", workdir / "index"
     shutil.rmtree(index_dir, ignore_errors=True)
     write_articles(articles, args.articles)
-    settings = IndexSettings(index_dir=index_dir, sources=[articles])
+    settings = ServiceSettings(index_dir=index_dir, sources=[articles])
     embedder = SentenceTransformerEmbedder(None, settings.model_name, settings.batch_size)
     print(f"{args.articles} articles in {articles}; model {embedder.name}, CPU", flush=True)
 
@@ -131,11 +186,13 @@ def main() -> None:
     )
     timed("no change")
     changed = articles / f"article-{args.articles // 2:05d}.txt"
-    with changed.open("a", encoding="utf-8") as handle:
-        handle.write("\nA correction was appended to this article after publication.\n")
+    append_correction(changed)
     report = timed("1 article changed")
     embed_io = sum(report.timings.get(part, 0.0) for part in ("embed", "reuse", "write"))
     print(f"{'':<22} embedding + I/O of the incremental build: {embed_io:.2f}s")
+    if args.busy_articles:
+        busy = sorted(articles.iterdir())[: args.busy_articles]
+        query_latency(settings, embedder, busy)
     if not args.workdir:
         shutil.rmtree(workdir, ignore_errors=True)
 
