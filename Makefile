@@ -6,7 +6,7 @@ INDEX_DIR ?= index
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser run index serve test lint format bench clean
+.PHONY: install browser run index serve test lint format bench bench-incremental clean
 
 install: $(VENV)/.installed
 
@@ -19,8 +19,12 @@ $(VENV)/.installed: pyproject.toml
 index: install
 	$(PY) -m indexer seeds --index-dir $(INDEX_DIR)
 
-run: index
-	$(PY) -m service --index-dir $(INDEX_DIR) --host $(HOST) --port $(PORT)
+# --watch builds the index first when there is none, then reindexes seeds/ on every change.
+run: install
+	$(PY) -m service --index-dir $(INDEX_DIR) --host $(HOST) --port $(PORT) --watch seeds
+
+bench-incremental: install
+	$(PY) -m benchmarks.incremental --articles 5000 --stand-in-base
 
 # The web page's end-to-end tests drive Debian's chromium (Playwright's own browser download
 # cannot work offline). Without root it only says how; those tests then skip with the reason.

@@ -1,4 +1,4 @@
-"""``python -m indexer [PATH ...] [--index-dir DIR]``: build the index from article files."""
+"""``python -m indexer [PATH ...] [--index-dir DIR] [--full] [--watch]``: build the index."""
 
 import argparse
 import logging
@@ -9,6 +9,7 @@ from indexer.build import build_index
 from indexer.embedding import SentenceTransformerEmbedder
 from indexer.errors import IndexerError
 from indexer.settings import IndexSettings
+from indexer.watch import watch_sources
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -17,13 +18,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=(
             "Read articles (.txt, .md, .html, .jsonl) from folders or files, cut them into "
             "passages with exact character offsets, embed them and write a new index "
-            "generation, made live in one atomic step."
+            "generation, made live in one atomic step. Incremental: only added or changed "
+            "documents are embedded. One indexer writes an index folder at a time; a second "
+            "one waits for it (up to NEWSQA_LOCK_TIMEOUT_SECONDS)."
         ),
     )
     parser.add_argument(
         "paths", nargs="*", type=Path, help="folders or files to index (default: seeds/)"
     )
     parser.add_argument("--index-dir", type=Path, help="where the index lives (default: index/)")
+    parser.add_argument(
+        "--full", action="store_true", help="re-embed every document, not only changed ones"
+    )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="after building, keep watching the paths and reindex when they change",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="only print errors")
     return parser.parse_args(argv)
 
@@ -44,16 +55,19 @@ def main(argv: list[str] | None = None) -> int:
         embedder = SentenceTransformerEmbedder(
             settings.model_path, settings.model_name, settings.batch_size
         )
-        report = build_index(settings.sources, settings, embedder)
+
+        def build(full: bool = False) -> None:
+            report = build_index(settings.sources, settings, embedder, full=full)
+            print(report.summary(), flush=True)
+
+        build(full=args.full)
+        if args.watch:
+            watch_sources(
+                settings.sources, settings.index_dir, settings.watch_debounce_seconds, build
+            )
     except IndexerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    manifest = report.manifest
-    print(
-        f"indexed {manifest.document_count} documents, {manifest.passage_count} passages, "
-        f"{manifest.sentence_count} sentences in {report.seconds:.1f}s "
-        f"-> {settings.index_dir}/generations/{manifest.generation}"
-    )
     return 0
 
 

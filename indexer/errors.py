@@ -4,7 +4,8 @@ IndexerError
 ├── IndexNotFound        no index at the given folder (never built, or wrong path)
 ├── IndexIncompatible    built with another model or format version than this code reads
 ├── IndexCorrupt         files missing or unreadable inside a generation
-└── EmbeddingModelError  the embedding model cannot be loaded from its path
+├── EmbeddingModelError  the embedding model cannot be loaded from its path
+└── IndexLocked          another indexer is writing to the same index folder
 """
 
 
@@ -26,3 +27,7 @@ class IndexCorrupt(IndexerError):
 
 class EmbeddingModelError(IndexerError):
     """The embedding model could not be loaded."""
+
+
+class IndexLocked(IndexerError):
+    """Another indexer held the index folder's lock for longer than we were willing to wait."""

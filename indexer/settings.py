@@ -40,3 +40,25 @@ class IndexSettings(BaseSettings):
     overlap_sentences: int = Field(
         1, ge=0, le=5, description="Sentences repeated at the start of the next passage."
     )
+    lock_timeout_seconds: float = Field(
+        600.0,
+        ge=0,
+        description=(
+            "How long a build waits for another indexer writing to the same index folder "
+            "before giving up with an error."
+        ),
+    )
+    generation_grace_seconds: float = Field(
+        30.0,
+        ge=0,
+        description=(
+            "An index generation replaced longer ago than this is deleted by the next build; "
+            "covers requests (and services) still reading it."
+        ),
+    )
+    watch_debounce_seconds: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="Watch mode reindexes once the sources have been quiet for this long.",
+    )

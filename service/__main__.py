@@ -1,4 +1,4 @@
-"""``python -m service [--index-dir DIR] [--host H] [--port P]``: serve the HTTP API."""
+"""``python -m service [--index-dir DIR] [--host H] [--port P] [--watch [PATH ...]]``: serve."""
 
 import argparse
 import logging
@@ -19,13 +19,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--index-dir", type=Path, help="index folder (default: index/)")
     parser.add_argument("--host", help="interface to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default: 8000)")
+    parser.add_argument(
+        "--watch",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help=(
+            "reindex these folders or files into --index-dir whenever they change (no PATH: "
+            "seeds/); builds the index first if there is none"
+        ),
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    overrides = {k: v for k, v in vars(args).items() if v is not None}
+    overrides = {k: v for k, v in vars(args).items() if v is not None and k != "watch"}
+    if args.watch is not None:
+        overrides["watch"] = True
+        if args.watch:
+            overrides["sources"] = args.watch
     settings = ServiceSettings(**overrides)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0

@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
 from indexer import Embedder, IndexStore, SentenceTransformerEmbedder
-from indexer.errors import IndexerError
-from service import web
+from indexer.errors import IndexerError, IndexLocked
+from service import admin, web
 from service.errors import (
     BadQuery,
     DocumentNotFound,
@@ -24,6 +24,7 @@ from service.errors import (
 )
 from service.live import LiveIndex
 from service.mcp import HttpTransport, build_server
+from service.reindex import Reindexer
 from service.routes import router
 from service.settings import ServiceSettings
 from service.tools import router as tools_router
@@ -34,6 +35,7 @@ STATUS_OF: dict[type[Exception], int] = {
     Forbidden: 403,
     DocumentNotFound: 404,
     IndexUnavailable: 503,
+    IndexLocked: 409,
     IndexerError: 503,
 }
 
@@ -52,10 +54,18 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
                 settings.batch_size,
             )
         live = LiveIndex(IndexStore(settings.index_dir), model)
+        reindexer = Reindexer(settings, model, live)
+        if settings.watch:
+            await run_in_threadpool(reindexer.start_watching)
         await run_in_threadpool(live.refresh)
-        app.state.live = live
-        async with mcp_http.manager.run():
-            yield
+        live.start_polling(settings.refresh_interval_seconds)
+        app.state.live, app.state.reindexer = live, reindexer
+        try:
+            async with mcp_http.manager.run():
+                yield
+        finally:
+            live.stop_polling()
+            reindexer.close()
 
     app = FastAPI(
         title="News QA",
@@ -70,6 +80,7 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
     # MCP over streamable HTTP, answering from the same live index as the routes above.
     mcp_http = HttpTransport(build_server(lambda: app.state.live.searcher(), settings), settings)
     app.router.routes.append(Route("/mcp", mcp_http, methods=["GET", "POST", "DELETE"]))
+    app.include_router(admin.router)
     _install_error_handlers(app)
     return app
 

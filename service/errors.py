@@ -8,7 +8,8 @@ and into MCP tool errors in one place (mcp.py).
     ├── DocumentNotFound    no document with that id in the live index                   → 404
     └── IndexUnavailable    no index is loaded (never built, or incompatible)            → 503
 
-Indexer errors that reach a request (a corrupt generation) are answered as 503 too.
+Indexer errors that reach a request (a corrupt generation) are answered as 503 too, except
+``IndexLocked`` (another indexer kept the index busy past the lock timeout): 409.
 """
 
 from collections.abc import Sequence

@@ -1,7 +1,10 @@
 """The live index: which generation requests are answered from, swapped without downtime.
 
 A request takes the current ``Searcher`` once and keeps it to the end, so swapping in a new
-generation never changes data under a request in flight.
+generation never changes data under a request in flight. A background thread reads the
+``CURRENT`` pointer every ``refresh_interval_seconds`` (a 30-byte read) and opens a new
+generation off the request path, so one built by a separate ``python -m indexer`` is served
+within that interval; an in-process reindex calls ``refresh()`` directly.
 """
 
 import logging
@@ -24,6 +27,9 @@ class LiveIndex:
         self._searcher: Searcher | None = None
         self._problem = "the index has not been loaded yet"
         self._lock = threading.Lock()
+        self._failed: str | None = None
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
 
     def searcher(self) -> Searcher:
         searcher = self._searcher
@@ -44,14 +50,37 @@ class LiveIndex:
                     f"no index in {self.store.index_dir}: build one with `python -m indexer`"
                 )
                 return False
-            if name is None or name == loaded:
+            if name is None or name == loaded or name == self._failed:
                 return False
             try:
                 snapshot = self.store.open(self.embedder.name, self.embedder.dimension, name)
             except IndexerError as exc:
+                # Logged once: polling must not repeat it every interval.
                 log.error("cannot open index generation %s: %s", name, exc)
                 self._problem = str(exc)
+                self._failed = name
                 return False
             self._searcher = Searcher(snapshot, self.embedder)
             log.info("serving index generation %s", name)
             return True
+
+    def start_polling(self, interval: float) -> None:
+        """Follow ``CURRENT`` from a daemon thread until ``stop_polling()``."""
+        self._stop.clear()
+        self._poller = threading.Thread(
+            target=self._poll, args=(interval,), name="index-poller", daemon=True
+        )
+        self._poller.start()
+
+    def stop_polling(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join(timeout=5)
+            self._poller = None
+
+    def _poll(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                self.refresh()
+            except OSError as exc:  # e.g. the index folder was removed under us
+                log.warning("cannot read the index pointer: %s", exc)

@@ -114,3 +114,19 @@ class Ready(BaseModel):
 
 class ErrorResponse(BaseModel):
     detail: str
+
+
+class ReindexResponse(BaseModel):
+    """What ``POST /admin/reindex`` did: document counts by kind of change, and the result."""
+
+    generation: str = Field(description="The live generation after the reindex.")
+    built_at: datetime
+    written: bool = Field(description="False when nothing changed and no generation was written.")
+    full: bool = Field(description="Every document was embedded (first build, full, new recipe).")
+    added: int
+    changed: int
+    deleted: int
+    unchanged: int
+    documents: int
+    passages: int
+    seconds: float

@@ -37,3 +37,16 @@ class ServiceSettings(IndexSettings):
             "it; 403 while no api_key is set). Off: /mcp is as open as /search and /ask."
         ),
     )
+    watch: bool = Field(
+        False,
+        description=(
+            "Watch the sources and reindex into index_dir when they change (python -m service "
+            "--watch); builds the index at startup if there is none."
+        ),
+    )
+    refresh_interval_seconds: float = Field(
+        0.5,
+        gt=0,
+        le=60,
+        description="How often the service checks whether a new index generation went live.",
+    )

@@ -37,7 +37,7 @@ def test_new_build_replaces_the_pointer_and_leaves_no_temporary_folder(
     build(tmp_path, fake_embedder)
     store = IndexStore(tmp_path)
     first = store.current_generation()
-    build(tmp_path, fake_embedder)
+    build_index([SEEDS], IndexSettings(index_dir=tmp_path), fake_embedder, full=True)
     assert store.current_generation() != first
     assert not [p for p in store.generations_dir.iterdir() if p.name.startswith(".tmp-")]
 

@@ -1,0 +1,50 @@
+"""Admin routes: state-changing, so they need ``Authorization: Bearer <NEWSQA_API_KEY>``."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+
+from service.auth import check_bearer
+from service.reindex import Reindexer
+from service.routes import Settings
+from service.schemas import ErrorResponse, ReindexResponse
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+@router.post(
+    "/reindex",
+    response_model=ReindexResponse,
+    responses={
+        401: {"model": ErrorResponse, "description": "Missing or wrong API key."},
+        403: {"model": ErrorResponse, "description": "No API key configured: disabled."},
+        409: {"model": ErrorResponse, "description": "Another indexer kept the index locked."},
+    },
+)
+def reindex(
+    request: Request,
+    config: Settings,
+    authorization: Annotated[str | None, Header()] = None,
+    full: Annotated[bool, Query(description="Re-embed every document.")] = False,
+) -> ReindexResponse:
+    """Reindex the configured sources now and swap the result in; returns the counts.
+
+    Concurrent calls run one after another, never at once.
+    """
+    check_bearer(config, authorization)
+    reindexer: Reindexer = request.app.state.reindexer
+    report = reindexer.run(full=full)
+    manifest = report.manifest
+    return ReindexResponse(
+        generation=manifest.generation,
+        built_at=manifest.built_at,
+        written=report.written,
+        full=report.full,
+        added=report.added,
+        changed=report.changed,
+        deleted=report.deleted,
+        unchanged=report.unchanged,
+        documents=manifest.document_count,
+        passages=manifest.passage_count,
+        seconds=round(report.seconds, 3),
+    )

@@ -1,0 +1,85 @@
+"""Reindexing inside the service: for ``--watch`` and ``POST /admin/reindex``.
+
+Builds run one at a time on a single dedicated thread (concurrent admin requests and watcher
+events queue up behind each other; the index folder's lock also keeps out a separate
+``python -m indexer``). That thread lowers its own scheduling priority: on Linux the nice value
+is per thread, and the threads PyTorch's OpenMP pool starts for it inherit it, so queries keep
+most of the CPU while a build embeds. Python-level work (loading, chunking) still shares the
+GIL with request handling; it is small next to embedding.
+"""
+
+import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from indexer import BuildReport, Embedder, build_index
+from indexer.errors import IndexerError
+from indexer.watch import watch_sources
+from service.live import LiveIndex
+from service.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+REINDEX_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), REINDEX_NICENESS)
+    except OSError as exc:  # not Linux, or not permitted: builds just run at normal priority
+        log.info("reindex thread keeps normal priority: %s", exc)
+
+
+class Reindexer:
+    """Builds the configured sources into the service's index and swaps the result in."""
+
+    def __init__(self, settings: ServiceSettings, embedder: Embedder, live: LiveIndex) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.live = live
+        self._worker = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="reindex", initializer=_lower_priority
+        )
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    def run(self, full: bool = False) -> BuildReport:
+        """Reindex now (after any build already queued) and return what it did."""
+        return self._worker.submit(self._build, full).result()
+
+    def _build(self, full: bool) -> BuildReport:
+        report = build_index(
+            self.settings.sources, self.settings, self.embedder, progress=False, full=full
+        )
+        log.info("%s", report.summary())
+        self.live.refresh()
+        return report
+
+    def start_watching(self) -> None:
+        """Catch up with changes made while the service was down (or build the first index),
+        then reindex whenever the sources change, from a daemon thread, until ``close()``."""
+        try:
+            self.run()
+        except IndexerError as exc:
+            log.error("startup reindex failed, serving what the index holds: %s", exc)
+        self._watcher = threading.Thread(target=self._watch, name="source-watcher", daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        try:
+            watch_sources(
+                self.settings.sources,
+                self.settings.index_dir,
+                self.settings.watch_debounce_seconds,
+                self.run,
+                self._stop,
+            )
+        except IndexerError as exc:
+            log.error("not watching: %s", exc)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=10)
+        self._worker.shutdown(wait=True)

@@ -1,0 +1,175 @@
+"""Incremental builds: only added or changed text is embedded, and the result is the index a
+full build would make."""
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer import IndexSettings, IndexStore, build_index
+from indexer.store import TMP_PREFIX
+from tests.conftest import SEED_ID, SEEDS, FakeEmbedder
+
+
+class CountingEmbedder(FakeEmbedder):
+    """The fake embedder, remembering every text it was asked to embed."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        self.seen.extend(texts)
+        return super().encode_passages(texts, progress)
+
+
+ARTICLE_B = "Harbour news\n\nThe ferry to the island was cancelled. Storms are expected all week.\n"
+ARTICLE_C = "Market news\n\nApple prices rose sharply in October. Farmers blamed the late frost.\n"
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> Path:
+    folder = tmp_path / "sources"
+    shutil.copytree(SEEDS, folder)
+    (folder / "b.txt").write_text(ARTICLE_B, encoding="utf-8")
+    return folder
+
+
+def settings_for(tmp_path: Path, **extra: object) -> IndexSettings:
+    return IndexSettings(index_dir=tmp_path / "index", **extra)  # type: ignore[arg-type]
+
+
+def open_live(index_dir: Path, embedder: FakeEmbedder):
+    return IndexStore(index_dir).open(embedder.name, embedder.dimension)
+
+
+def test_unchanged_documents_are_not_embedded_again(tmp_path: Path, sources: Path) -> None:
+    settings, embedder = settings_for(tmp_path), CountingEmbedder()
+    first = build_index([sources], settings, embedder, progress=False)
+    assert (first.added, first.full) == (2, True)
+    embedder.seen.clear()
+    (sources / "c.txt").write_text(ARTICLE_C, encoding="utf-8")
+    report = build_index([sources], settings, embedder, progress=False)
+    assert (report.added, report.changed, report.deleted, report.unchanged) == (1, 0, 0, 2)
+    assert not report.full and report.written
+    assert embedder.seen and all(text in ARTICLE_C for text in embedder.seen)
+    assert report.embedded == len(embedder.seen)
+
+
+def test_changed_and_deleted_documents_match_a_full_build(tmp_path: Path, sources: Path) -> None:
+    settings, embedder = settings_for(tmp_path), CountingEmbedder()
+    build_index([sources], settings, embedder, progress=False)
+    (sources / "b.txt").write_text(ARTICLE_B.replace("ferry", "hovercraft"), encoding="utf-8")
+    (sources / "c.txt").write_text(ARTICLE_C, encoding="utf-8")
+    build_index([sources], settings, embedder, progress=False)
+    (sources / "c.txt").unlink()
+    embedder.seen.clear()
+    report = build_index([sources], settings, embedder, progress=False)
+    assert (report.added, report.changed, report.deleted, report.unchanged) == (0, 0, 1, 2)
+    assert embedder.seen == []
+
+    incremental = open_live(settings.index_dir, embedder)
+    full_settings = IndexSettings(index_dir=tmp_path / "full")
+    build_index([sources], full_settings, FakeEmbedder(), progress=False)
+    full = open_live(full_settings.index_dir, embedder)
+    assert [d.doc_id for d in incremental.documents] == ["000_8cbc50e82d9fbfeb.txt", "b.txt"]
+    assert incremental.documents == full.documents
+    assert "hovercraft" in incremental.document("b.txt").text
+    assert np.array_equal(incremental.passages, full.passages)
+    assert np.array_equal(incremental.sentences, full.sentences)
+    assert np.array_equal(incremental.passage_vectors, full.passage_vectors)
+    assert np.array_equal(incremental.sentence_vectors, full.sentence_vectors)
+    assert incremental.manifest.documents == full.manifest.documents
+
+
+def test_an_edited_sentence_re_embeds_only_the_text_around_it(
+    tmp_path: Path, sources: Path
+) -> None:
+    settings, embedder = settings_for(tmp_path), CountingEmbedder()
+    first = build_index([sources], settings, embedder, progress=False)
+    seed = sources / SEED_ID
+    text = seed.read_text(encoding="utf-8")
+    seed.write_text(text.replace("first phase of the deal", "opening phase of the deal"))
+    embedder.seen.clear()
+    report = build_index([sources], settings, embedder, progress=False)
+    assert report.changed == 1 and report.embedded == len(embedder.seen)
+    assert any("opening phase of the deal" in seen for seen in embedder.seen)
+    whole_seed = first.manifest.passage_count + first.manifest.sentence_count
+    assert 0 < len(embedder.seen) <= 4 < whole_seed
+    full = IndexSettings(index_dir=tmp_path / "full")
+    build_index([sources], full, FakeEmbedder(), progress=False)
+    assert np.array_equal(
+        open_live(settings.index_dir, embedder).sentence_vectors,
+        open_live(full.index_dir, embedder).sentence_vectors,
+    )
+
+
+def test_nothing_changed_writes_no_generation(tmp_path: Path, sources: Path) -> None:
+    settings, embedder = settings_for(tmp_path), CountingEmbedder()
+    first = build_index([sources], settings, embedder, progress=False)
+    embedder.seen.clear()
+    again = build_index([sources], settings, embedder, progress=False)
+    assert not again.written and again.unchanged == 2 and embedder.seen == []
+    assert again.manifest.generation == first.manifest.generation
+    assert IndexStore(settings.index_dir).current_generation() == first.manifest.generation
+    assert "nothing to do" in again.summary()
+
+
+def test_full_flag_and_a_new_chunking_recipe_embed_everything(
+    tmp_path: Path, sources: Path
+) -> None:
+    embedder = CountingEmbedder()
+    build_index([sources], settings_for(tmp_path), embedder, progress=False)
+    forced = build_index([sources], settings_for(tmp_path), embedder, progress=False, full=True)
+    assert forced.full and forced.added == 2
+    embedder.seen.clear()
+    recut = build_index([sources], settings_for(tmp_path, target_words=60), embedder)
+    assert recut.full and recut.written and embedder.seen
+    assert open_live(tmp_path / "index", embedder).manifest.chunking["target_words"] == 60
+
+
+def test_index_from_another_model_is_rebuilt_not_mixed(tmp_path: Path, sources: Path) -> None:
+    settings = settings_for(tmp_path)
+    build_index([sources], settings, FakeEmbedder(), progress=False)
+
+    class OtherModel(CountingEmbedder):
+        name = "other-model"
+
+    other = OtherModel()
+    report = build_index([sources], settings, other, progress=False)
+    assert report.full and report.added == 2
+    assert open_live(settings.index_dir, other).manifest.model_name == "other-model"
+
+
+def test_crashed_builds_are_removed_and_retired_generations_expire(
+    tmp_path: Path, sources: Path
+) -> None:
+    settings, embedder = settings_for(tmp_path, generation_grace_seconds=3600), FakeEmbedder()
+    first = build_index([sources], settings, embedder, progress=False)
+    store = IndexStore(settings.index_dir)
+    crashed = store.generations_dir / f"{TMP_PREFIX}20200101T000000-abcdef"
+    crashed.mkdir()
+    (crashed / "passages.npy").write_bytes(b"half a file")
+    (sources / "c.txt").write_text(ARTICLE_C, encoding="utf-8")
+    second = build_index([sources], settings, embedder, progress=False)
+    assert not crashed.exists()
+    # Within the grace period the replaced generation stays for services still reading it.
+    names = {p.name for p in store.generations_dir.iterdir()}
+    assert names == {first.manifest.generation, second.manifest.generation}
+
+    (sources / "c.txt").unlink()
+    expiring = settings_for(tmp_path, generation_grace_seconds=0)
+    third = build_index([sources], expiring, embedder, progress=False)
+    assert [p.name for p in store.generations_dir.iterdir()] == [third.manifest.generation]
+    assert open_live(settings.index_dir, embedder).generation == third.manifest.generation
+
+
+def test_document_removed_from_the_live_index_is_not_served(tmp_path: Path, sources: Path) -> None:
+    settings, embedder = settings_for(tmp_path), FakeEmbedder()
+    build_index([sources], settings, embedder, progress=False)
+    (sources / SEED_ID).unlink()
+    build_index([sources], settings, embedder, progress=False)
+    live = open_live(settings.index_dir, embedder)
+    assert live.document(SEED_ID) is None
+    assert {live.passage(i).document.doc_id for i in range(len(live.passages))} == {"b.txt"}

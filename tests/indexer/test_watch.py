@@ -1,0 +1,69 @@
+"""Watch mode: one settled burst of editor activity means one rebuild."""
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from watchfiles import Change
+
+from indexer.watch import SourceFilter, watch_sources
+
+DEBOUNCE = 0.5
+
+
+class Watching:
+    def __init__(self) -> None:
+        self.rebuilds = 0
+
+    def rebuild(self) -> None:
+        self.rebuilds += 1
+
+    def wait_for(self, count: int, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while self.rebuilds < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # Let a (wrong) extra rebuild show up before the caller counts.
+        time.sleep(DEBOUNCE * 3)
+
+
+@pytest.fixture
+def watched(tmp_path: Path) -> Iterator[tuple[Path, Watching]]:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    watching = Watching()
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=watch_sources, args=([folder], tmp_path / "index", DEBOUNCE, watching.rebuild, stop)
+    )
+    thread.start()
+    time.sleep(0.3)  # let the watcher start
+    yield folder, watching
+    stop.set()
+    thread.join(timeout=10)
+
+
+def test_editor_save_patterns_trigger_one_rebuild(watched: tuple[Path, Watching]) -> None:
+    folder, watching = watched
+    (folder / ".story.txt.swp").write_text("swap")
+    temp = folder / "story.txt.tmp"
+    temp.write_text("Title\n\nFirst draft.\n")
+    temp.rename(folder / "story.txt")
+    for word in ("second", "third", "fourth"):
+        with (folder / "story.txt").open("a") as handle:
+            handle.write(f"A {word} sentence.\n")
+    (folder / "story.txt~").write_text("backup")
+    watching.wait_for(1)
+    assert watching.rebuilds == 1
+    (folder / "story.txt").unlink()
+    watching.wait_for(2)
+    assert watching.rebuilds == 2
+
+
+def test_hidden_temporary_and_index_files_are_ignored(tmp_path: Path) -> None:
+    accept = SourceFilter(tmp_path / "index")
+    for ignored in (".hidden.txt", "draft.txt.swp", "a.txt~", "#a.txt#", "4913", "x.part"):
+        assert not accept(Change.added, str(tmp_path / ignored)), ignored
+    assert not accept(Change.added, str(tmp_path / "index" / "generations" / "a.npy"))
+    assert accept(Change.modified, str(tmp_path / "article.md"))

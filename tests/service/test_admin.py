@@ -1,0 +1,107 @@
+"""POST /admin/reindex and following generations built elsewhere, on a real server with the
+fake embedder."""
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from indexer import IndexSettings, IndexStore, build_index
+from indexer.housekeeping import IndexLock
+from indexer.store import TMP_PREFIX
+from service.settings import ServiceSettings
+from tests.conftest import SEEDS, FakeEmbedder, RunningServer, free_port, serve
+
+KEY = "test-admin-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+ARTICLE = "Harbour news\n\nThe ferry to the island was cancelled. Storms are expected all week.\n"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RunningServer]:
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    settings = ServiceSettings(
+        index_dir=tmp_path / "index", sources=[sources], port=free_port(), api_key=KEY
+    )
+    build_index([sources], settings, FakeEmbedder(), progress=False)
+    yield from serve(settings, FakeEmbedder())
+
+
+def test_reindex_needs_the_key(server: RunningServer) -> None:
+    url = f"{server.base_url}/admin/reindex"
+    assert httpx.post(url).status_code == 401
+    wrong = httpx.post(url, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and "API key" in wrong.json()["detail"]
+
+
+def test_reindex_is_disabled_without_a_configured_key(tmp_path: Path) -> None:
+    settings = ServiceSettings(index_dir=tmp_path, port=free_port())
+    for running in serve(settings, FakeEmbedder()):
+        response = httpx.post(f"{running.base_url}/admin/reindex", headers=AUTH)
+        assert response.status_code == 403 and "NEWSQA_API_KEY" in response.json()["detail"]
+
+
+def test_reindex_reports_counts_and_serves_the_result_at_once(server: RunningServer) -> None:
+    with httpx.Client(base_url=server.base_url, headers=AUTH, timeout=30) as client:
+        nothing = client.post("/admin/reindex").json()
+        assert nothing["written"] is False and nothing["unchanged"] == 1
+        (server.settings.sources[0] / "ferry.txt").write_text(ARTICLE, encoding="utf-8")
+        body = client.post("/admin/reindex").json()
+        assert (body["added"], body["changed"], body["deleted"], body["unchanged"]) == (1, 0, 0, 1)
+        assert body["written"] is True and body["full"] is False and body["documents"] == 2
+        assert client.get("/ready").json()["generation"] == body["generation"]
+        hits = client.get("/search", params={"q": "ferry to the island cancelled"}).json()
+        assert hits["results"][0]["citation"]["doc_id"] == "ferry.txt"
+
+
+def test_concurrent_reindex_requests_run_one_at_a_time(server: RunningServer) -> None:
+    responses: list[httpx.Response] = []
+
+    def reindex() -> None:
+        response = httpx.post(
+            f"{server.base_url}/admin/reindex", params={"full": "true"}, headers=AUTH, timeout=60
+        )
+        responses.append(response)
+
+    threads = [threading.Thread(target=reindex) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.status_code for r in responses] == [200] * 4
+    assert len({r.json()["generation"] for r in responses}) == 4
+    ready = httpx.get(f"{server.base_url}/ready").json()
+    assert ready["generation"] in {r.json()["generation"] for r in responses}
+    generations = IndexStore(server.settings.index_dir).generations_dir
+    assert not [p for p in generations.iterdir() if p.name.startswith(TMP_PREFIX)]
+
+
+def test_generation_built_by_another_process_is_picked_up(server: RunningServer) -> None:
+    sources = server.settings.sources[0]
+    (sources / "ferry.txt").write_text(ARTICLE, encoding="utf-8")
+    settings = IndexSettings(index_dir=server.settings.index_dir)
+    report = build_index([sources], settings, FakeEmbedder(), progress=False)
+    deadline = time.monotonic() + 3
+    while httpx.get(f"{server.base_url}/ready").json()["generation"] != report.manifest.generation:
+        assert time.monotonic() < deadline, "the new generation was not served within 3 s"
+        time.sleep(0.05)
+
+
+def test_reindex_while_another_indexer_holds_the_lock_is_a_conflict(tmp_path: Path) -> None:
+    settings = ServiceSettings(
+        index_dir=tmp_path / "index",
+        sources=[SEEDS],
+        port=free_port(),
+        api_key=KEY,
+        lock_timeout_seconds=0.2,
+    )
+    for running in serve(settings, FakeEmbedder()):
+        with IndexLock(settings.index_dir, timeout=1):
+            response = httpx.post(f"{running.base_url}/admin/reindex", headers=AUTH)
+        assert response.status_code == 409 and "another indexer" in response.json()["detail"]
+        assert httpx.post(f"{running.base_url}/admin/reindex", headers=AUTH).json()["added"] == 1
