@@ -1,4 +1,18 @@
-"""The single best answering sentence among retrieved passages, or an honest abstention."""
+"""The single best answering sentence among retrieved passages, or an honest abstention.
+
+A sentence is scored with the question by three signals plus its passage's fused score:
+
+    dense     cosine of question and sentence vectors (stored per generation)
+    lexical   its BM25 for the question, divided by the best sentence's BM25 in the index
+    coverage  the share of the question's key terms (weighted by idf) the sentence or its
+              document's title contains: a sentence that names what is asked about
+
+The best one becomes ``/search``'s highlight and ``/ask``'s answer. Whether ``/ask`` answers
+at all depends on ``confidence``, which uses absolute signals only (cosine and coverage, never
+scores divided by the query's best), so an off-topic question cannot look confident just
+because something in the index is its "best" match. Weights and the default threshold were
+chosen by measurement (``python -m benchmarks.quality_fit``, README "Quality").
+"""
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -6,9 +20,106 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from indexer import IndexSnapshot, PassageRef
+from indexer.lexical import tokenize
 
 if TYPE_CHECKING:
-    from service.search import Hit
+    from service.search import Hit, Signals
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceWeights:
+    """How the sentence signals add up to a sentence's rank among candidate answers."""
+
+    dense: float
+    lexical: float
+    coverage: float
+    passage: float
+
+
+SENTENCE_WEIGHTS = SentenceWeights(dense=0.3, lexical=0.0, coverage=0.4, passage=0.3)
+# Confidence = CONFIDENCE_DENSE * cosine + (1 - CONFIDENCE_DENSE) * coverage.
+CONFIDENCE_DENSE = 0.7
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredSentence:
+    """A passage's best answer sentence: document offsets, rank score, and confidence."""
+
+    span: tuple[int, int]
+    score: float
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceCandidates:
+    """The sentences of one passage and their signals, row i = ``spans[i]``."""
+
+    spans: list[tuple[int, int]]
+    dense: np.ndarray
+    lexical: np.ndarray
+    coverage: np.ndarray
+
+    def scores(self, weights: SentenceWeights, passage_score: float) -> np.ndarray:
+        return (
+            weights.dense * self.dense
+            + weights.lexical * self.lexical
+            + weights.coverage * self.coverage
+            + weights.passage * passage_score
+        )
+
+
+def coverage(terms: list[str], idf: np.ndarray, present: set[str]) -> float:
+    """Share of the query's idf mass whose terms occur in ``present`` (0 without terms)."""
+    total = float(idf.sum())
+    if not terms or total <= 0:
+        return 0.0
+    return float(sum(w for t, w in zip(terms, idf, strict=True) if t in present) / total)
+
+
+class SentenceScorer:
+    """Scores the sentences of retrieved passages against one query's signals."""
+
+    def __init__(
+        self,
+        snapshot: IndexSnapshot,
+        weights: SentenceWeights = SENTENCE_WEIGHTS,
+        confidence_dense: float = CONFIDENCE_DENSE,
+    ) -> None:
+        self.snapshot = snapshot
+        self.weights = weights
+        self.confidence_dense = confidence_dense
+
+    def candidates(self, passage: PassageRef, signals: "Signals") -> SentenceCandidates:
+        """The signals of each sentence of ``passage`` for the query behind ``signals``."""
+        idf = self.snapshot.lexical.idf(signals.terms)
+        title_terms = set(tokenize(passage.document.title))
+        ids = np.arange(passage.first_sentence, passage.last_sentence + 1)
+        spans = [self.snapshot.sentence_span(int(i)) for i in ids]
+        return SentenceCandidates(
+            spans=spans,
+            dense=np.asarray(signals.sentence_dense[ids], dtype=np.float64),
+            lexical=np.asarray(signals.sentence_lexical[ids], dtype=np.float64),
+            coverage=np.array(
+                [
+                    coverage(
+                        signals.terms,
+                        idf,
+                        set(tokenize(passage.document.text[start:end])) | title_terms,
+                    )
+                    for start, end in spans
+                ]
+            ),
+        )
+
+    def best(self, passage: PassageRef, signals: "Signals", passage_score: float) -> ScoredSentence:
+        """The passage's sentence that best answers the query behind ``signals``."""
+        found = self.candidates(passage, signals)
+        scores = found.scores(self.weights, passage_score)
+        i = int(np.argmax(scores))
+        confidence = self.confidence_dense * found.dense[i] + (1 - self.confidence_dense) * float(
+            found.coverage[i]
+        )
+        return ScoredSentence(found.spans[i], float(scores[i]), float(confidence))
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,32 +134,17 @@ class AnswerSentence:
         return self.hit.passage.document.text[self.start : self.end]
 
 
-def best_sentence(
-    snapshot: IndexSnapshot, passage: PassageRef, query_vector: np.ndarray
-) -> tuple[int, float]:
-    """The passage's sentence closest to the query: ``(sentence id, cosine similarity)``."""
-    vectors = snapshot.sentence_vectors[passage.first_sentence : passage.last_sentence + 1]
-    similarities = np.asarray(vectors) @ query_vector
-    best = int(np.argmax(similarities))
-    return passage.first_sentence + best, float(similarities[best])
-
-
-def answer_score(hit: "Hit") -> float:
-    """Blend sentence and passage similarity: a sentence is a better answer when its
-    surrounding passage is on topic too, which damps one-off lexical coincidences."""
-    return 0.5 * hit.highlight_score + 0.5 * hit.score
-
-
-def choose_answer(hits: list["Hit"], min_score: float) -> tuple[AnswerSentence | None, str | None]:
+def choose_answer(
+    hits: list["Hit"], min_confidence: float
+) -> tuple[AnswerSentence | None, str | None]:
     """The best sentence over all hits, or ``(None, reason)`` when the evidence is too weak."""
     if not hits:
         return None, "the index has no passages to answer from"
-    best = max(hits, key=answer_score)
-    score = answer_score(best)
-    if score < min_score:
+    best = max(hits, key=lambda hit: hit.highlight_score)
+    if best.confidence < min_confidence:
         return None, (
             f"no passage in these articles answers this confidently "
-            f"(best score {score:.2f} < threshold {min_score:.2f})"
+            f"(confidence {best.confidence:.2f} < threshold {min_confidence:.2f})"
         )
     start, end = best.highlight
-    return AnswerSentence(hit=best, start=start, end=end, score=score), None
+    return AnswerSentence(hit=best, start=start, end=end, score=best.confidence), None

@@ -47,7 +47,7 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
                 settings.model_name,
                 settings.batch_size,
             )
-        live = LiveIndex(IndexStore(settings.index_dir), model)
+        live = LiveIndex(IndexStore(settings.index_dir), model, settings.retrieval_mode)
         await run_in_threadpool(live.refresh)
         app.state.live = live
         yield
