@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer import IndexStore, SentenceTransformerEmbedder
-from service.answer import SentenceScorer
+from service.answer import SentenceScorer, SentenceWeights
 from service.evaluate import (
     Question,
     answer_contains_gold,
@@ -33,7 +33,7 @@ from service.settings import ServiceSettings
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "squad2-dev-sample"
 OFF_TOPIC = Path(__file__).resolve().parent / "offtopic_questions.txt"
-SIGNALS = ("dense_passage", "dense_sentence", "lexical_passage", "lexical_sentence", "coverage")
+SIGNALS = ("dense_passage", "dense_sentence", "lexical_passage", "coverage")
 RRF_K = 60
 
 
@@ -109,7 +109,7 @@ def fusion_table(cases: Sequence[Case]) -> np.ndarray:
     for column, name in enumerate(SIGNALS):
         show(name, lambda c, i=column: c.features[:, i])
     show("RRF dense+lexical passage", lambda c: rrf(c, [0, 2]))
-    show("RRF all five", lambda c: rrf(c, range(len(SIGNALS))))
+    show("RRF all four", lambda c: rrf(c, range(len(SIGNALS))))
     weights = np.array(simplex(len(SIGNALS), 0.1))
     best_key, best_w = (-1.0, -1.0), weights[0]
     for w in weights:
@@ -124,51 +124,55 @@ def fusion_table(cases: Sequence[Case]) -> np.ndarray:
 
 
 def sentence_table(cases: Sequence[Case], scorer: SentenceScorer, searcher: Searcher) -> None:
-    """Answer accuracy of sentence-weight combinations over the top passages of each case."""
-    fusion = np.array([getattr(searcher.weights, s) for s in SIGNALS])
+    """Answer accuracy of sentence-weight combinations and pair margins over the top passages
+    of each case (the answer is picked among the top 5, as ``/ask`` does by default)."""
     prepared = []
     for case in cases:
         if not case.question.answers:
             continue
-        scores = case.features @ fusion
-        top = np.argsort(-scores, kind="stable")[:5]
-        rows = []
-        for row in top:
-            passage = searcher.snapshot.passage(int(case.signals.passage_ids[row]))
-            found = scorer.candidates(passage, case.signals)
-            for i, (start, end) in enumerate(found.spans):
-                text = passage.document.text[start:end]
-                rows.append(
-                    (
-                        found.dense[i],
-                        found.lexical[i],
-                        found.coverage[i],
-                        scores[row],
-                        answer_contains_gold(text, case.question.answers),
-                    )
-                )
-        prepared.append((case.fit, np.array(rows)))
+        hits = searcher.rank(case.signals, 5)
+        options = []
+        for hit in hits:
+            found = scorer.candidates(hit.passage, case.signals)
+            text = hit.passage.document.text
+            options.append((found, hit.score, text))
+        prepared.append((case, options))
     print("\n## Answer sentence (top 5 passages; share containing a gold answer)\n")
-    print("| dense/lexical/coverage/passage | fit | check |")
-    print("| --- | ---: | ---: |")
-    results = []
-    for w in simplex(4, 0.1):
-        vector = np.array(w)
-        acc = {True: [], False: []}  # type: dict[bool, list[float]]
-        for fit, rows in prepared:
-            best = int(np.argmax(rows[:, :4] @ vector))
-            acc[fit].append(rows[best, 4])
-        results.append((float(np.mean(acc[True])), float(np.mean(acc[False])), w))
-    results.sort(reverse=True)
-    for fit_acc, check_acc, w in results[:5]:
-        print(f"| {'/'.join(f'{x:.1f}' for x in w)} | {fit_acc:.3f} | {check_acc:.3f} |")
-    current = scorer.weights
-    w = (current.dense, current.lexical, current.coverage, current.passage)
-    match = [r for r in results if np.allclose(r[2], w)]
-    if match:
-        print(
-            f"| current {'/'.join(f'{x:.1f}' for x in w)} | {match[0][0]:.3f} | {match[0][1]:.3f} |"
+    print("| dense/coverage/context/passage | pair margin | fit | check | pairs |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+
+    def accuracy(weights: SentenceWeights, margin: float) -> tuple[float, float, float]:
+        right = {True: [], False: []}  # type: dict[bool, list[bool]]
+        pairs = 0
+        for case, options in prepared:
+            scored = [(f.scores(weights, score), f, text) for f, score, text in options]
+            best_scores, found, text = max(scored, key=lambda s: float(s[0].max()))
+            first, last = found.answer_rows(best_scores, margin)
+            pairs += first != last
+            answer = text[found.spans[first][0] : found.spans[last][1]]
+            right[case.fit].append(answer_contains_gold(answer, case.question.answers))
+        return (
+            float(np.mean(right[True])),
+            float(np.mean(right[False])),
+            pairs / max(len(prepared), 1),
         )
+
+    def show(weights: tuple[float, ...], margin: float, note: str = "") -> None:
+        fit, check, pairs = accuracy(SentenceWeights(*weights), margin)
+        name = "/".join(f"{x:.1f}" for x in weights)
+        print(f"| {note}{name} | {margin:.2f} | {fit:.3f} | {check:.3f} | {pairs:.3f} |")
+
+    grid = simplex(4, 0.1)
+    fitted = max(grid, key=lambda w: accuracy(SentenceWeights(*w), 0.0)[0])
+    show(fitted, 0.0, "fitted ")
+    for margin in (0.01, 0.02, 0.03, 0.05, 0.08):
+        show(fitted, margin)
+    current = scorer.weights
+    show(
+        (current.dense, current.coverage, current.context, current.passage),
+        scorer.pair_margin,
+        "current ",
+    )
 
 
 def confidence_table(cases: Sequence[Case], off_topic: Sequence[Case], searcher: Searcher) -> None:

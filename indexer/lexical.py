@@ -1,14 +1,12 @@
-"""Lexical retrieval: BM25 over the passages and the sentences of one generation.
+"""Lexical retrieval: BM25 over the passages of one generation.
 
 Dense vectors miss names, numbers and rare words ("Goldberg-Polin", "38,000", "Doha"); BM25
-finds them. Each generation stores two bm25s indexes beside its vectors, in ``lexical/``:
-
-    passages/    one BM25 document per passage: its text plus its document's title
-                 (``TITLE_REPEATS`` times), so a query naming the article's subject finds it
-    sentences/   one BM25 document per sentence (answer units), same order as sentences.npy
-
-They are built from the stored passages and sentences by the store's write path, so every
-generation has them whatever produced its vectors, and are opened memory-mapped.
+finds them. Each generation stores a bm25s index beside its vectors, in ``lexical/``, with one
+BM25 document per passage: its text plus its document's title (``TITLE_REPEATS`` times), so a
+query naming the article's subject finds it. It is built from the stored passages by the
+store's write path, so every generation has one whatever produced its vectors, and is opened
+memory-mapped. (A second index over single sentences was measured and added nothing to the
+fusion, see the README's Quality section.)
 
 Tokenization (one function for documents and queries, so both agree): Unicode quotes folded
 to ASCII, lower-cased, possessives dropped ("Hamas’" and "Hamas's" are "hamas"), numbers kept
@@ -27,9 +25,6 @@ import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
-
-PASSAGES_DIR = "passages"
-SENTENCES_DIR = "sentences"
 
 # A passage's title counts like this many extra mentions of its words. Measured on the SQuAD
 # sample (python -m benchmarks.quality_fit): 1 beats 0, and more stops helping.
@@ -126,21 +121,13 @@ def query_terms(text: str) -> list[str]:
 
 
 def build_lexical(
-    folder: Path,
-    passage_texts: Sequence[str],
-    passage_titles: Sequence[str],
-    sentence_texts: Sequence[str],
+    folder: Path, passage_texts: Sequence[str], passage_titles: Sequence[str]
 ) -> None:
-    """Write the passage and sentence BM25 indexes of one generation into ``folder``."""
-    passages = [
+    """Write the BM25 index of one generation's passages into ``folder``."""
+    corpus = [
         tokenize(text) + tokenize(title) * TITLE_REPEATS
         for text, title in zip(passage_texts, passage_titles, strict=True)
     ]
-    _save(folder / PASSAGES_DIR, passages)
-    _save(folder / SENTENCES_DIR, [tokenize(text) for text in sentence_texts])
-
-
-def _save(folder: Path, corpus: list[list[str]]) -> None:
     retriever = bm25s.BM25()
     # bm25s needs one document and one token to build its matrices; an empty generation
     # gets an empty-string token that no query ever produces.
@@ -152,25 +139,17 @@ def _save(folder: Path, corpus: list[list[str]]) -> None:
 
 
 class LexicalIndex:
-    """The BM25 indexes of one generation, opened read-only (memory-mapped)."""
+    """The BM25 index of one generation, opened read-only (memory-mapped)."""
 
-    def __init__(self, folder: Path, passage_count: int, sentence_count: int) -> None:
-        self.passages = bm25s.BM25.load(str(folder / PASSAGES_DIR), mmap=True, show_progress=False)
-        self.sentences = bm25s.BM25.load(
-            str(folder / SENTENCES_DIR), mmap=True, show_progress=False
-        )
+    def __init__(self, folder: Path, passage_count: int) -> None:
+        self.passages = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
         self.passage_count = passage_count
-        self.sentence_count = sentence_count
         indptr = np.asarray(self.passages.scores["indptr"])
         self._document_frequency = np.diff(indptr)
 
     def passage_scores(self, terms: Sequence[str]) -> np.ndarray:
         """BM25 score of every passage for the query terms (zeros when none is known)."""
         return _scores(self.passages, terms, self.passage_count)
-
-    def sentence_scores(self, terms: Sequence[str]) -> np.ndarray:
-        """BM25 score of every sentence for the query terms."""
-        return _scores(self.sentences, terms, self.sentence_count)
 
     def passage_coverage(self, terms: Sequence[str]) -> np.ndarray:
         """Per passage, the share of the terms' idf mass it (or its title) contains: unlike

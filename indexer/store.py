@@ -11,7 +11,7 @@ Layout of ``index_dir``::
         passage_vectors.npy   float32 unit vectors, row i = passage i
         sentence_vectors.npy  float32 unit vectors, row i = sentence i
         passages.faiss        FAISS inner-product index over passage_vectors
-        lexical/              BM25 indexes of the passages and sentences (indexer/lexical.py)
+        lexical/              BM25 index of the passages, titles included (indexer/lexical.py)
 
 A build writes into ``generations/.tmp-<name>``, fsyncs, renames it into place, and only then
 replaces ``CURRENT``: a crash at any point leaves the previous generation live and whole.
@@ -94,7 +94,7 @@ class IndexSnapshot:
             self.sentences = np.load(path / "sentences.npy", mmap_mode="r")
             self.sentence_vectors = np.load(path / "sentence_vectors.npy", mmap_mode="r")
             self.faiss_index = faiss.read_index(str(path / "passages.faiss"))
-            self.lexical = LexicalIndex(path / LEXICAL_DIR, len(self.passages), len(self.sentences))
+            self.lexical = LexicalIndex(path / LEXICAL_DIR, len(self.passages))
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
             raise IndexCorrupt(f"generation {path.name} cannot be read: {exc}") from exc
         if len(self.passages) != self.faiss_index.ntotal:
@@ -274,7 +274,6 @@ def _write_generation(
         folder / LEXICAL_DIR,
         passage_texts=[p.text for c in chunked for p in c.passages],
         passage_titles=[c.document.title for c in chunked for _ in c.passages],
-        sentence_texts=[c.document.text[t.start : t.end] for c in chunked for t in c.sentences],
     )
     manifest = Manifest(
         format_version=FORMAT_VERSION,

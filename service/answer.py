@@ -1,17 +1,21 @@
-"""The single best answering sentence among retrieved passages, or an honest abstention.
+"""The best answering sentence among retrieved passages, or an honest abstention.
 
 A sentence is scored with the question by three signals plus its passage's fused score:
 
     dense     cosine of question and sentence vectors (stored per generation)
-    lexical   its BM25 for the question, divided by the best sentence's BM25 in the index
     coverage  the share of the question's key terms (weighted by idf) the sentence or its
               document's title contains: a sentence that names what is asked about
+    context   the same share for the sentence together with the one before it, because an
+              answer often refers back ("It was founded in 1066") to what the previous
+              sentence named
 
-The best one becomes ``/search``'s highlight and ``/ask``'s answer. Whether ``/ask`` answers
-at all depends on ``confidence``, which uses absolute signals only (cosine and coverage, never
-scores divided by the query's best), so an off-topic question cannot look confident just
-because something in the index is its "best" match. Weights and the default threshold were
-chosen by measurement (``python -m benchmarks.quality_fit``, README "Quality").
+When a neighbouring sentence of the same passage scores within ``PAIR_MARGIN`` of the best,
+the evidence spans both and the answer is the two sentences together. The best one becomes
+``/search``'s highlight and ``/ask``'s answer. Whether ``/ask`` answers at all depends on
+``confidence``, which uses absolute signals only (cosine and coverage, never scores divided
+by the query's best), so an off-topic question cannot look confident just because something
+in the index is its "best" match. Weights, margin and the default threshold were chosen by
+measurement (``python -m benchmarks.quality_fit``, README "Quality").
 """
 
 from dataclasses import dataclass
@@ -31,19 +35,23 @@ class SentenceWeights:
     """How the sentence signals add up to a sentence's rank among candidate answers."""
 
     dense: float
-    lexical: float
     coverage: float
+    context: float
     passage: float
 
 
-SENTENCE_WEIGHTS = SentenceWeights(dense=0.3, lexical=0.0, coverage=0.4, passage=0.3)
+SENTENCE_WEIGHTS = SentenceWeights(dense=0.2, coverage=0.2, context=0.1, passage=0.5)
+# Two adjacent sentences are answered together when the weaker scores within this margin of
+# the stronger: the largest margin that keeps pairs to about one answer in ten on the data.
+PAIR_MARGIN = 0.03
 # Confidence = CONFIDENCE_DENSE * cosine + (1 - CONFIDENCE_DENSE) * coverage.
 CONFIDENCE_DENSE = 0.7
 
 
 @dataclass(frozen=True, slots=True)
 class ScoredSentence:
-    """A passage's best answer sentence: document offsets, rank score, and confidence."""
+    """A passage's best answer (one sentence or two adjacent ones): document offsets, rank
+    score, and confidence."""
 
     span: tuple[int, int]
     score: float
@@ -56,16 +64,27 @@ class SentenceCandidates:
 
     spans: list[tuple[int, int]]
     dense: np.ndarray
-    lexical: np.ndarray
     coverage: np.ndarray
+    context: np.ndarray
 
     def scores(self, weights: SentenceWeights, passage_score: float) -> np.ndarray:
         return (
             weights.dense * self.dense
-            + weights.lexical * self.lexical
             + weights.coverage * self.coverage
+            + weights.context * self.context
             + weights.passage * passage_score
         )
+
+    def answer_rows(self, scores: np.ndarray, margin: float) -> tuple[int, int]:
+        """First and last row of the answer: the best sentence, joined by the better of its
+        neighbours when that one scores within ``margin``."""
+        best = int(np.argmax(scores))
+        neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(scores)]
+        if neighbours:
+            other = max(neighbours, key=lambda i: scores[i])
+            if scores[best] - scores[other] <= margin:
+                return min(best, other), max(best, other)
+        return best, best
 
 
 def coverage(terms: list[str], idf: np.ndarray, present: set[str]) -> float:
@@ -83,43 +102,45 @@ class SentenceScorer:
         self,
         snapshot: IndexSnapshot,
         weights: SentenceWeights = SENTENCE_WEIGHTS,
+        pair_margin: float = PAIR_MARGIN,
         confidence_dense: float = CONFIDENCE_DENSE,
     ) -> None:
         self.snapshot = snapshot
         self.weights = weights
+        self.pair_margin = pair_margin
         self.confidence_dense = confidence_dense
 
     def candidates(self, passage: PassageRef, signals: "Signals") -> SentenceCandidates:
         """The signals of each sentence of ``passage`` for the query behind ``signals``."""
         idf = self.snapshot.lexical.idf(signals.terms)
-        title_terms = set(tokenize(passage.document.title))
+        title = set(tokenize(passage.document.title))
         ids = np.arange(passage.first_sentence, passage.last_sentence + 1)
         spans = [self.snapshot.sentence_span(int(i)) for i in ids]
+        words = [set(tokenize(passage.document.text[start:end])) for start, end in spans]
+        previous = [set[str](), *words[:-1]]
         return SentenceCandidates(
             spans=spans,
             dense=np.asarray(signals.sentence_dense[ids], dtype=np.float64),
-            lexical=np.asarray(signals.sentence_lexical[ids], dtype=np.float64),
-            coverage=np.array(
+            coverage=np.array([coverage(signals.terms, idf, w | title) for w in words]),
+            context=np.array(
                 [
-                    coverage(
-                        signals.terms,
-                        idf,
-                        set(tokenize(passage.document.text[start:end])) | title_terms,
-                    )
-                    for start, end in spans
+                    coverage(signals.terms, idf, w | p | title)
+                    for w, p in zip(words, previous, strict=True)
                 ]
             ),
         )
 
     def best(self, passage: PassageRef, signals: "Signals", passage_score: float) -> ScoredSentence:
-        """The passage's sentence that best answers the query behind ``signals``."""
+        """The passage's sentence (or adjacent pair) that best answers the query."""
         found = self.candidates(passage, signals)
         scores = found.scores(self.weights, passage_score)
-        i = int(np.argmax(scores))
-        confidence = self.confidence_dense * found.dense[i] + (1 - self.confidence_dense) * float(
-            found.coverage[i]
-        )
-        return ScoredSentence(found.spans[i], float(scores[i]), float(confidence))
+        first, last = found.answer_rows(scores, self.pair_margin)
+        best = int(np.argmax(scores))
+        confidence = self.confidence_dense * float(found.dense[best]) + (
+            1 - self.confidence_dense
+        ) * float(found.coverage[best])
+        span = (found.spans[first][0], found.spans[last][1])
+        return ScoredSentence(span, float(scores[best]), confidence)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import math
+import socket
 import statistics
 import sys
 import tempfile
@@ -296,8 +297,6 @@ def evaluate(
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nobody listens on right now."""
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

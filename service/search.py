@@ -1,19 +1,19 @@
 """Searcher: from a question to ranked passages of one index generation.
 
 Hybrid retrieval. Candidates are the passages dense search (FAISS) or BM25 ranks high; each
-is scored by five signals, fused by a weighted sum:
+is scored by four signals, fused by a weighted sum:
 
     dense passage    cosine of question and passage vectors
     dense sentence   best cosine of the question and one of the passage's sentences
     lexical passage  BM25 of the passage (title included), divided by the query's best BM25
-    lexical sentence best BM25 of one of its sentences, divided by the query's best
     coverage         idf-weighted share of the question's terms the passage or title contains
 
-Sentence-level signals matter because a question is usually answered by one sentence, whose
+The sentence-level signal matters because a question is usually answered by one sentence, whose
 match a whole passage dilutes. BM25 is divided by the query's best score so that it lives on
 the same 0..1 scale as cosines whatever the query's length. The weights were fitted on half of
 the SQuAD sample's questions and checked on the other half (``python -m benchmarks.quality_fit``,
-README "Quality"); weighted fusion beat reciprocal-rank fusion there.
+README "Quality"); weighted fusion beat reciprocal-rank fusion there, and a fifth signal
+(best BM25 of a single sentence) got weight 0 and was dropped.
 
 Results are de-duplicated: a passage that shows the same best sentence as a better-ranked
 passage of its document (overlapping chunks), or whose vector is nearly identical to a
@@ -40,12 +40,11 @@ DUPLICATE_COSINE = 0.97
 
 @dataclass(frozen=True, slots=True)
 class FusionWeights:
-    """Weights of the five signals in a passage's fused score (see the module docstring)."""
+    """Weights of the four signals in a passage's fused score (see the module docstring)."""
 
     dense_passage: float
     dense_sentence: float
     lexical_passage: float
-    lexical_sentence: float
     coverage: float
 
     def only(self, mode: RetrievalMode) -> "FusionWeights":
@@ -56,7 +55,6 @@ class FusionWeights:
             self.dense_passage * dense,
             self.dense_sentence * dense,
             self.lexical_passage * lexical,
-            self.lexical_sentence * lexical,
             self.coverage * lexical,
         )
 
@@ -66,7 +64,6 @@ DEFAULT_WEIGHTS = FusionWeights(
     dense_passage=0.2,
     dense_sentence=0.4,
     lexical_passage=0.2,
-    lexical_sentence=0.0,
     coverage=0.2,
 )
 
@@ -94,19 +91,15 @@ class Signals:
     dense_passage: np.ndarray
     dense_sentence: np.ndarray
     lexical_passage: np.ndarray
-    lexical_sentence: np.ndarray
     coverage: np.ndarray
     sentence_dense: np.ndarray
     """Cosine of the question with every sentence of the index."""
-    sentence_lexical: np.ndarray
-    """BM25 of every sentence of the index, divided by the best one (0..1)."""
 
     def fused(self, weights: FusionWeights) -> np.ndarray:
         return (
             weights.dense_passage * self.dense_passage
             + weights.dense_sentence * self.dense_sentence
             + weights.lexical_passage * self.lexical_passage
-            + weights.lexical_sentence * self.lexical_sentence
             + weights.coverage * self.coverage
         )
 
@@ -167,7 +160,6 @@ class Searcher:
         wanted = min(total, max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * k))
 
         lexical = snapshot.lexical.passage_scores(terms)
-        sentence_lexical = snapshot.lexical.sentence_scores(terms)
         candidates: set[int] = set()
         if self.mode != "lexical":
             _, ids = snapshot.faiss_index.search(query_vector.reshape(1, -1), wanted)
@@ -178,7 +170,6 @@ class Searcher:
 
         rows = snapshot.passages[passage_ids]
         sentence_dense = np.asarray(snapshot.sentence_vectors) @ query_vector
-        sentence_lexical = sentence_lexical / max(float(sentence_lexical.max(initial=0.0)), 1e-9)
         dense_passage = np.asarray(snapshot.passage_vectors[passage_ids]) @ query_vector
         return Signals(
             query_vector=query_vector,
@@ -187,10 +178,8 @@ class Searcher:
             dense_passage=dense_passage,
             dense_sentence=_range_max(sentence_dense, rows["first"], rows["last"]),
             lexical_passage=lexical[passage_ids] / max(float(lexical.max(initial=0.0)), 1e-9),
-            lexical_sentence=_range_max(sentence_lexical, rows["first"], rows["last"]),
             coverage=snapshot.lexical.passage_coverage(terms)[passage_ids],
             sentence_dense=sentence_dense,
-            sentence_lexical=sentence_lexical,
         )
 
     def _is_duplicate(

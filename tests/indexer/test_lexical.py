@@ -46,16 +46,14 @@ def build_small(folder: Path) -> LexicalIndex:
         "The weather was mild and sunny all week.",
     ]
     titles = ["Talks", "Hostages", "Weather report"]
-    sentences = [*passages, "An extra sentence about Doha."]
-    build_lexical(folder, passages, titles, sentences)
-    return LexicalIndex(folder, passage_count=3, sentence_count=4)
+    build_lexical(folder, passages, titles)
+    return LexicalIndex(folder, passage_count=3)
 
 
 def test_bm25_ranks_the_passage_naming_the_rare_word_first(tmp_path: Path) -> None:
     lexical = build_small(tmp_path)
     scores = lexical.passage_scores(query_terms("Who is Goldberg-Polin?"))
     assert int(np.argmax(scores)) == 1 and scores[0] == scores[2] == 0
-    assert lexical.sentence_scores(query_terms("Doha"))[[0, 3]].min() > 0
 
 
 def test_titles_count_for_passages(tmp_path: Path) -> None:
@@ -82,11 +80,10 @@ def test_coverage_is_the_idf_share_of_terms_present(tmp_path: Path) -> None:
 def test_every_generation_carries_its_lexical_index(tmp_path: Path, fake_embedder) -> None:
     build_index([SEEDS], IndexSettings(index_dir=tmp_path), fake_embedder, progress=False)
     snapshot = IndexStore(tmp_path).open(fake_embedder.name, fake_embedder.dimension)
-    assert (snapshot.path / "lexical" / "passages").is_dir()
+    assert (snapshot.path / "lexical").is_dir()
     scores = snapshot.lexical.passage_scores(query_terms("Goldberg-Polin"))
     assert len(scores) == len(snapshot.passages) and scores.max() > 0
     assert "Goldberg-Polin" in snapshot.passage(int(np.argmax(scores))).text
-    assert len(snapshot.lexical.sentence_scores(["doha"])) == len(snapshot.sentences)
 
 
 def test_an_empty_generation_still_opens(tmp_path: Path) -> None:

@@ -23,13 +23,33 @@ def test_sentence_scores_add_the_weighted_signals() -> None:
     found = SentenceCandidates(
         spans=[(0, 5), (6, 9)],
         dense=np.array([0.5, 0.2]),
-        lexical=np.array([0.0, 1.0]),
         coverage=np.array([0.5, 1.0]),
+        context=np.array([0.5, 1.0]),
     )
-    weights = SentenceWeights(dense=1.0, lexical=0.0, coverage=0.0, passage=0.5)
+    weights = SentenceWeights(dense=1.0, coverage=0.0, context=0.0, passage=0.5)
     assert found.scores(weights, 0.4) == pytest.approx([0.7, 0.4])
-    lexical = SentenceWeights(dense=0.0, lexical=0.5, coverage=0.5, passage=0.0)
+    lexical = SentenceWeights(dense=0.0, coverage=0.5, context=0.5, passage=0.0)
     assert int(np.argmax(found.scores(lexical, 0.4))) == 1
+
+
+@pytest.mark.parametrize(
+    ("scores", "margin", "rows"),
+    [
+        ([0.2, 0.9, 0.5], 0.1, (1, 1)),
+        ([0.2, 0.9, 0.85], 0.1, (1, 2)),
+        ([0.88, 0.9, 0.85], 0.1, (0, 1)),
+        ([0.9], 0.1, (0, 0)),
+        ([0.9, 0.9], 0.0, (0, 1)),
+    ],
+)
+def test_an_answer_spans_two_sentences_only_when_both_score_alike(scores, margin, rows) -> None:
+    found = SentenceCandidates(
+        spans=[(i * 10, i * 10 + 5) for i in range(len(scores))],
+        dense=np.zeros(len(scores)),
+        coverage=np.zeros(len(scores)),
+        context=np.zeros(len(scores)),
+    )
+    assert found.answer_rows(np.array(scores), margin) == rows
 
 
 def test_the_highlight_is_the_sentence_that_names_what_is_asked(

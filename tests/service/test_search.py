@@ -17,16 +17,16 @@ def seed_snapshot(tmp_path: Path, fake_embedder):
 
 
 def test_modes_keep_only_their_family_of_signals() -> None:
-    weights = FusionWeights(0.1, 0.2, 0.3, 0.15, 0.25)
+    weights = FusionWeights(0.1, 0.2, 0.3, 0.4)
     assert weights.only("hybrid") == weights
-    assert weights.only("dense") == FusionWeights(0.1, 0.2, 0.0, 0.0, 0.0)
-    assert weights.only("lexical") == FusionWeights(0.0, 0.0, 0.3, 0.15, 0.25)
+    assert weights.only("dense") == FusionWeights(0.1, 0.2, 0.0, 0.0)
+    assert weights.only("lexical") == FusionWeights(0.0, 0.0, 0.3, 0.4)
 
 
 def test_signals_are_on_comparable_scales(seed_snapshot, fake_embedder) -> None:
     signals = Searcher(seed_snapshot, fake_embedder).signals("Goldberg-Polin hostage", 5)
     assert signals is not None
-    for name in ("lexical_passage", "lexical_sentence", "coverage"):
+    for name in ("lexical_passage", "coverage"):
         values = getattr(signals, name)
         assert values.min() >= 0 and values.max() == pytest.approx(1.0, abs=1e-6), name
     assert np.all(signals.dense_sentence <= 1.0 + 1e-5)
