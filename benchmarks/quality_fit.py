@@ -162,10 +162,12 @@ def sentence_table(cases: Sequence[Case], scorer: SentenceScorer, searcher: Sear
         name = "/".join(f"{x:.1f}" for x in weights)
         print(f"| {note}{name} | {margin:.2f} | {fit:.3f} | {check:.3f} | {pairs:.3f} |")
 
+    # Weights are fitted with single sentences only (a negative margin never pairs), so that
+    # longer answers cannot stand in for better ones; then margins are compared.
     grid = simplex(4, 0.1)
-    fitted = max(grid, key=lambda w: accuracy(SentenceWeights(*w), 0.0)[0])
-    show(fitted, 0.0, "fitted ")
-    for margin in (0.01, 0.02, 0.03, 0.05, 0.08):
+    fitted = max(grid, key=lambda w: accuracy(SentenceWeights(*w), -1.0)[0])
+    show(fitted, -1.0, "fitted ")
+    for margin in (0.0, 0.01, 0.02, 0.03, 0.05):
         show(fitted, margin)
     current = scorer.weights
     show(
@@ -186,7 +188,7 @@ def confidence_table(cases: Sequence[Case], off_topic: Sequence[Case], searcher:
         hits = searcher.rank(case.signals, 5)
         best = max(hits, key=lambda h: h.highlight_score)
         found = searcher.scorer.candidates(best.passage, case.signals)
-        i = found.spans.index(best.highlight)
+        i = int(np.argmax(found.scores(searcher.scorer.weights, best.score)))
         dense, covered = float(found.dense[i]), float(found.coverage[i])
         if case.question.query_id.startswith("off-topic-"):
             groups["off-topic"].append((dense, covered))

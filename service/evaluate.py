@@ -36,6 +36,7 @@ from typing import cast, get_args
 
 import httpx
 import uvicorn
+from tqdm import tqdm
 
 from indexer import (
     Embedder,
@@ -171,8 +172,9 @@ def running_server(settings: ServiceSettings, embedder: Embedder) -> Iterator[st
 
 def ask_all(base_url: str, questions: Sequence[Question]) -> list[Outcome]:
     outcomes = []
+    progress = tqdm(questions, desc="questions", unit="q", disable=not sys.stderr.isatty())
     with httpx.Client(base_url=base_url, timeout=60) as client:
-        for question in questions:
+        for question in progress:
             began = time.perf_counter()
             search = client.get("/search", params={"q": question.text, "k": SEARCH_K})
             search.raise_for_status()

@@ -15,7 +15,7 @@ class ServiceSettings(IndexSettings):
     host: str = Field("127.0.0.1", description="Interface to listen on.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port to listen on.")
     min_answer_score: float = Field(
-        0.40,
+        0.35,
         ge=-1.0,
         le=1.0,
         description=(
