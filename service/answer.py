@@ -40,7 +40,7 @@ class SentenceWeights:
     passage: float
 
 
-SENTENCE_WEIGHTS = SentenceWeights(dense=0.2, coverage=0.3, context=0.1, passage=0.4)
+SENTENCE_WEIGHTS = SentenceWeights(dense=0.2, coverage=0.2, context=0.1, passage=0.5)
 # Two adjacent sentences are answered together when the weaker scores within this margin of
 # the stronger: the largest margin that keeps pairs to about one answer in ten on the data.
 PAIR_MARGIN = 0.03

@@ -15,8 +15,8 @@ the SQuAD sample's questions and checked on the other half (``python -m benchmar
 README "Quality"); weighted fusion beat reciprocal-rank fusion there, and a fifth signal
 (best BM25 of a single sentence) got weight 0 and was dropped.
 
-Results are de-duplicated: a passage that shows the same best sentence as a better-ranked
-passage of its document (overlapping chunks), or whose vector is nearly identical to a
+Results are de-duplicated: a passage whose best sentence overlaps the one shown by a
+better-ranked passage of its document (overlapping chunks), or whose vector is nearly identical to a
 better-ranked one (the same wire story in two outlets), is dropped.
 """
 
@@ -93,7 +93,8 @@ class Signals:
     lexical_passage: np.ndarray
     coverage: np.ndarray
     sentence_dense: np.ndarray
-    """Cosine of the question with every sentence of the index."""
+    """Cosine of the question with each sentence of the candidates (indexed by sentence id;
+    other sentences are 0)."""
 
     def fused(self, weights: FusionWeights) -> np.ndarray:
         return (
@@ -169,7 +170,12 @@ class Searcher:
         passage_ids = np.array(sorted(candidates), dtype=np.int64)
 
         rows = snapshot.passages[passage_ids]
-        sentence_dense = np.asarray(snapshot.sentence_vectors) @ query_vector
+        # Only the candidates' sentences are read from the memory-mapped vectors.
+        sentence_ids = np.concatenate(
+            [np.arange(a, b + 1) for a, b in zip(rows["first"], rows["last"], strict=True)]
+        )
+        sentence_dense = np.zeros(len(snapshot.sentences), dtype=np.float32)
+        sentence_dense[sentence_ids] = snapshot.sentence_vectors[sentence_ids] @ query_vector
         dense_passage = np.asarray(snapshot.passage_vectors[passage_ids]) @ query_vector
         return Signals(
             query_vector=query_vector,
@@ -190,7 +196,8 @@ class Searcher:
         kept_vectors: list[np.ndarray],
     ) -> bool:
         for hit in hits:
-            if hit.passage.document.doc_id == passage.document.doc_id and hit.highlight == span:
+            same_document = hit.passage.document.doc_id == passage.document.doc_id
+            if same_document and hit.highlight[0] < span[1] and span[0] < hit.highlight[1]:
                 return True
         if not kept_vectors:
             return False

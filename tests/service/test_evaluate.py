@@ -85,9 +85,11 @@ def test_quality_on_a_fixed_squad_slice_stays_above_its_floor(
     questions += off_topic_questions(REPO / "benchmarks" / "offtopic_questions.txt")
     settings = ServiceSettings(index_dir=tmp_path / "unused")
     [report] = evaluate(corpus, questions, ["hybrid"], settings, real_embedder, cache=tmp_path)
+    # Measured on this slice (57 questions): hit@1 0.895, hit@5 0.982, answer accuracy 0.877,
+    # all answered, all off-topic refused. Floors leave room for two or three questions.
     figures = report.figures
     assert figures["hit@1"] >= 0.85
-    assert figures["hit@5"] >= 0.97
-    assert figures["answer accuracy"] >= 0.75
-    assert figures["answered (answerable)"] >= 0.9
+    assert figures["hit@5"] >= 0.94
+    assert figures["answer accuracy"] >= 0.8
+    assert figures["answered (answerable)"] >= 0.95
     assert figures["off-topic abstained"] == 1.0
