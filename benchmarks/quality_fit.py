@@ -130,12 +130,14 @@ def sentence_table(cases: Sequence[Case], scorer: SentenceScorer, searcher: Sear
     for case in cases:
         if not case.question.answers:
             continue
-        hits = searcher.rank(case.signals, 5)
+        # The top 5 by fused score, not searcher.rank(): its de-duplication looks at the
+        # current highlights, which would make the fit depend on the weights being fitted.
+        scores = case.signals.fused(searcher.weights)
         options = []
-        for hit in hits:
-            found = scorer.candidates(hit.passage, case.signals)
-            text = hit.passage.document.text
-            options.append((found, hit.score, text))
+        for row in np.argsort(-scores, kind="stable")[:5]:
+            passage = searcher.snapshot.passage(int(case.signals.passage_ids[row]))
+            found = scorer.candidates(passage, case.signals)
+            options.append((found, float(scores[row]), passage.document.text))
         prepared.append((case, options))
     print("\n## Answer sentence (top 5 passages; share containing a gold answer)\n")
     print("| dense/coverage/context/passage | pair margin | fit | check | pairs |")

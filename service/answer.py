@@ -40,7 +40,7 @@ class SentenceWeights:
     passage: float
 
 
-SENTENCE_WEIGHTS = SentenceWeights(dense=0.2, coverage=0.2, context=0.1, passage=0.5)
+SENTENCE_WEIGHTS = SentenceWeights(dense=0.2, coverage=0.3, context=0.1, passage=0.4)
 # Two adjacent sentences are answered together when the weaker scores within this margin of
 # the stronger: the largest margin that keeps pairs to about one answer in ten on the data.
 PAIR_MARGIN = 0.03
@@ -160,7 +160,7 @@ def choose_answer(
 ) -> tuple[AnswerSentence | None, str | None]:
     """The best sentence over all hits, or ``(None, reason)`` when the evidence is too weak."""
     if not hits:
-        return None, "the index has no passages to answer from"
+        return None, "no passage in these articles matches this question"
     best = max(hits, key=lambda hit: hit.highlight_score)
     if best.confidence < min_confidence:
         return None, (

@@ -86,9 +86,6 @@ class Report:
     mode: str
     figures: dict[str, float] = field(default_factory=dict)
 
-    def lines(self) -> list[str]:
-        return [f"{self.mode:8s} {name:24s} {value:.3f}" for name, value in self.figures.items()]
-
 
 def load_questions(queries: Path, qrels: Path) -> list[Question]:
     """Questions with their relevant documents; an unanswerable one keeps an empty answer list."""

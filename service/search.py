@@ -151,7 +151,7 @@ class Searcher:
         return hits
 
     def signals(self, query: str, k: int) -> Signals | None:
-        """All scores of ``query`` over its candidate passages; None for an empty index."""
+        """All scores of ``query`` over its candidate passages; None when there is none."""
         snapshot = self.snapshot
         total = len(snapshot.passages)
         if total == 0:
@@ -167,6 +167,8 @@ class Searcher:
             candidates.update(int(i) for i in ids[0] if i >= 0)
         if self.mode != "dense" or not candidates:
             candidates.update(int(i) for i in _top(lexical, wanted))
+        if not candidates:  # lexical mode, and no passage shares a word with the query
+            return None
         passage_ids = np.array(sorted(candidates), dtype=np.int64)
 
         rows = snapshot.passages[passage_ids]

@@ -73,4 +73,4 @@ def test_choose_answer_takes_the_best_sentence_or_abstains_with_a_reason(
     weak = [replace(h, confidence=0.1) for h in hits]
     answer, reason = choose_answer(weak, min_confidence=0.2)
     assert answer is None and reason and "0.10 < threshold 0.20" in reason
-    assert choose_answer([], 0.5) == (None, "the index has no passages to answer from")
+    assert choose_answer([], 0.5) == (None, "no passage in these articles matches this question")

@@ -7,7 +7,7 @@ import pytest
 
 from indexer import IndexSettings, IndexStore, build_index
 from service.search import DEFAULT_WEIGHTS, FusionWeights, Searcher
-from tests.conftest import SEEDS
+from tests.conftest import SEED_ID, SEEDS
 
 
 @pytest.fixture
@@ -56,6 +56,12 @@ def test_results_are_ranked_distinct_and_highlight_inside_their_passage(
         assert hit.passage.start <= hit.highlight[0] < hit.highlight[1] <= hit.passage.end
 
 
+def test_lexical_mode_finds_nothing_for_unknown_words(seed_snapshot, fake_embedder) -> None:
+    searcher = Searcher(seed_snapshot, fake_embedder, "lexical")
+    assert searcher.search("sourdough focaccia", 5) == []
+    assert Searcher(seed_snapshot, fake_embedder, "hybrid").search("sourdough focaccia", 5)
+
+
 def test_an_empty_index_returns_nothing(tmp_path: Path, fake_embedder) -> None:
     store = IndexStore(tmp_path)
     dimension = fake_embedder.dimension
@@ -63,3 +69,17 @@ def test_an_empty_index_returns_nothing(tmp_path: Path, fake_embedder) -> None:
     store.write([], empty, empty, fake_embedder.name, {})
     snapshot = store.open(fake_embedder.name, dimension)
     assert Searcher(snapshot, fake_embedder).search("anything", 5) == []
+
+
+def test_the_same_story_from_two_outlets_is_shown_once(tmp_path: Path, fake_embedder) -> None:
+    story = (SEEDS / SEED_ID).read_text(encoding="utf-8")
+    sources = tmp_path / "articles"
+    sources.mkdir()
+    (sources / "outlet-a.txt").write_text(story, encoding="utf-8")
+    (sources / "outlet-b.txt").write_text(story, encoding="utf-8")
+    index_dir = tmp_path / "index"
+    build_index([sources], IndexSettings(index_dir=index_dir), fake_embedder, progress=False)
+    snapshot = IndexStore(index_dir).open(fake_embedder.name, fake_embedder.dimension)
+    hits = Searcher(snapshot, fake_embedder).search("the first phase of the deal", 10)
+    texts = [h.passage.text for h in hits]
+    assert len(texts) == len(set(texts))
