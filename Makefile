@@ -6,7 +6,7 @@ INDEX_DIR ?= index
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser run index serve test lint format bench bench-incremental clean
+.PHONY: install browser run index serve test lint format bench bench-quality bench-incremental clean
 
 install: $(VENV)/.installed
 
@@ -45,6 +45,15 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Answer quality through the HTTP API on the shared SQuAD 2.0 sample (README "Quality").
+QUALITY_DATA ?= ../shared/data/squad2-dev-sample
+bench-quality: install
+	$(PY) -m service.evaluate $(QUALITY_DATA)/corpus.jsonl $(QUALITY_DATA)/queries.jsonl \
+		$(QUALITY_DATA)/qrels/test.tsv --modes dense,lexical,hybrid \
+		--off-topic benchmarks/offtopic_questions.txt
+
+bench: bench-quality
 
 clean:
 	rm -rf $(VENV) $(INDEX_DIR) .pytest_cache .mypy_cache .ruff_cache

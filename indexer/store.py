@@ -11,6 +11,7 @@ Layout of ``index_dir``::
         passage_vectors.npy   float32 unit vectors, row i = passage i
         sentence_vectors.npy  float32 unit vectors, row i = sentence i
         passages.faiss        FAISS inner-product index over passage_vectors
+        lexical/              BM25 index of the passages, titles included (indexer/lexical.py)
 
 A build writes into ``generations/.tmp-<name>``, fsyncs, renames it into place, and only then
 replaces ``CURRENT``: a crash at any point leaves the previous generation live and whole.
@@ -33,9 +34,12 @@ from pydantic import BaseModel, ValidationError
 from indexer.chunking import ChunkedDocument
 from indexer.documents import Document
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound
+from indexer.lexical import LexicalIndex, build_lexical
 
-FORMAT_VERSION = 1
+# 2: generations carry lexical/ (BM25), which the searcher needs.
+FORMAT_VERSION = 2
 CURRENT_FILE = "CURRENT"
+LEXICAL_DIR = "lexical"
 GENERATIONS_DIR = "generations"
 TMP_PREFIX = ".tmp-"
 
@@ -90,7 +94,8 @@ class IndexSnapshot:
             self.sentences = np.load(path / "sentences.npy", mmap_mode="r")
             self.sentence_vectors = np.load(path / "sentence_vectors.npy", mmap_mode="r")
             self.faiss_index = faiss.read_index(str(path / "passages.faiss"))
-        except (OSError, ValueError, RuntimeError) as exc:
+            self.lexical = LexicalIndex(path / LEXICAL_DIR, len(self.passages))
+        except (OSError, ValueError, RuntimeError, KeyError) as exc:
             raise IndexCorrupt(f"generation {path.name} cannot be read: {exc}") from exc
         if len(self.passages) != self.faiss_index.ntotal:
             raise IndexCorrupt(f"generation {path.name}: passages and vectors disagree in count")
@@ -265,6 +270,11 @@ def _write_generation(
     if len(passage_vectors):
         index.add(np.ascontiguousarray(passage_vectors, dtype=np.float32))
     faiss.write_index(index, str(folder / "passages.faiss"))
+    build_lexical(
+        folder / LEXICAL_DIR,
+        passage_texts=[p.text for c in chunked for p in c.passages],
+        passage_titles=[c.document.title for c in chunked for _ in c.passages],
+    )
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         generation=name,
@@ -283,8 +293,11 @@ def _write_generation(
 
 
 def _fsync_tree(folder: Path) -> None:
-    for file in folder.iterdir():
-        with file.open("rb") as handle:
+    for entry in folder.iterdir():
+        if entry.is_dir():
+            _fsync_tree(entry)
+            continue
+        with entry.open("rb") as handle:
             os.fsync(handle.fileno())
     _fsync_dir(folder)
 

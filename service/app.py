@@ -53,7 +53,7 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
                 settings.model_name,
                 settings.batch_size,
             )
-        live = LiveIndex(IndexStore(settings.index_dir), model)
+        live = LiveIndex(IndexStore(settings.index_dir), model, settings.retrieval_mode)
         reindexer = Reindexer(settings, model, live)
         if settings.watch:
             await run_in_threadpool(reindexer.start_watching)

@@ -13,7 +13,7 @@ import threading
 from indexer import Embedder, IndexStore
 from indexer.errors import IndexerError
 from service.errors import IndexUnavailable
-from service.search import Searcher
+from service.search import RetrievalMode, Searcher
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +21,12 @@ log = logging.getLogger(__name__)
 class LiveIndex:
     """Holds the searcher of the live generation and opens a new one when the pointer moves."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder) -> None:
+    def __init__(
+        self, store: IndexStore, embedder: Embedder, mode: RetrievalMode = "hybrid"
+    ) -> None:
         self.store = store
         self.embedder = embedder
+        self.mode = mode
         self._searcher: Searcher | None = None
         self._problem = "the index has not been loaded yet"
         self._lock = threading.Lock()
@@ -60,7 +63,7 @@ class LiveIndex:
                 self._problem = str(exc)
                 self._failed = name
                 return False
-            self._searcher = Searcher(snapshot, self.embedder)
+            self._searcher = Searcher(snapshot, self.embedder, self.mode)
             log.info("serving index generation %s", name)
             return True
 

@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     except IndexerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    live = LiveIndex(IndexStore(settings.index_dir), embedder)
+    live = LiveIndex(IndexStore(settings.index_dir), embedder, settings.retrieval_mode)
     if not live.refresh():
         # Keep serving: each tool call then reports the problem to the model as a tool error.
         log.warning("no index loaded from %s", settings.index_dir)

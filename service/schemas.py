@@ -65,7 +65,9 @@ class SearchResult(BaseModel):
     score: float
     text: str
     citation: Citation
-    highlight: Span = Field(description="The passage's sentence that best answers the query.")
+    highlight: Span = Field(
+        description="The passage's sentence (or two adjacent ones) that best answers the query."
+    )
 
 
 class SearchResponse(BaseModel):

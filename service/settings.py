@@ -6,6 +6,7 @@ Every field reads the environment variable ``NEWSQA_<FIELD>``; see the README's 
 from pydantic import Field, SecretStr
 
 from indexer.settings import IndexSettings
+from service.search import RetrievalMode
 
 
 class ServiceSettings(IndexSettings):
@@ -14,13 +15,20 @@ class ServiceSettings(IndexSettings):
     host: str = Field("127.0.0.1", description="Interface to listen on.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port to listen on.")
     min_answer_score: float = Field(
-        0.30,
+        0.35,
         ge=-1.0,
         le=1.0,
         description=(
-            "An answer sentence needs at least this score (cosine similarity of question and "
-            "sentence, blended with its passage's); below it /ask abstains. Chosen by "
-            "measurement, see the README."
+            "/ask abstains when the best answer sentence's confidence (0.7 x its cosine with "
+            "the question + 0.3 x the idf-weighted share of the question's terms it or its "
+            "title contains) is below this. Chosen by measurement, see the README."
+        ),
+    )
+    retrieval_mode: RetrievalMode = Field(
+        "hybrid",
+        description=(
+            "hybrid: dense and BM25 signals fused; dense or lexical: one family only "
+            "(for comparisons, see the README's Quality section)."
         ),
     )
     api_key: SecretStr | None = Field(

@@ -3,19 +3,15 @@ server per test session for the integration tests."""
 
 import hashlib
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
-import uvicorn
 
 from indexer import IndexSettings, SentenceTransformerEmbedder, build_index
-from service.app import create_app
+from service.evaluate import free_port, running_server
 from service.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,29 +65,10 @@ class RunningServer:
     settings: ServiceSettings
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def serve(settings: ServiceSettings, embedder) -> Iterator[RunningServer]:
     """Run a real uvicorn server on 127.0.0.1 in a thread until the generator is closed."""
-    app = create_app(settings, embedder=embedder)
-    config = uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.02)
-    try:
-        yield RunningServer(f"http://127.0.0.1:{settings.port}", settings)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with running_server(settings, embedder) as base_url:
+        yield RunningServer(base_url, settings)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,185 @@
+"""Lexical retrieval: BM25 over the passages of one generation.
+
+Dense vectors miss names, numbers and rare words ("Goldberg-Polin", "38,000", "Doha"); BM25
+finds them. Each generation stores a bm25s index beside its vectors, in ``lexical/``, with one
+BM25 document per passage: its text plus its document's title (``TITLE_REPEATS`` times), so a
+query naming the article's subject finds it. It is built from the stored passages by the
+store's write path, so every generation has one whatever produced its vectors, and is opened
+memory-mapped. (A second index over single sentences was measured and added nothing to the
+fusion, see the README's Quality section.)
+
+Tokenization (one function for documents and queries, so both agree): Unicode quotes folded
+to ASCII, lower-cased, possessives dropped ("Hamas’" and "Hamas's" are "hamas"), numbers kept
+whole without thousands separators ("38,000" is "38000"), hyphenated and apostrophe-joined
+words indexed whole and by part ("Goldberg-Polin" gives "goldberg-polin", "goldberg",
+"polin"), English stop words dropped, the rest Snowball-stemmed.
+"""
+
+import math
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
+
+# A passage's title counts like this many extra mentions of its words. Measured on the SQuAD
+# sample (python -m benchmarks.quality_fit): 1 beats 0, and more stops helping.
+TITLE_REPEATS = 1
+
+# Question words carry no topic: "what did the Normans..." must not reward passages with "did".
+STOP_WORDS = frozenset(STOPWORDS_EN) | {
+    "what",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "when",
+    "where",
+    "why",
+    "how",
+    "did",
+    "does",
+    "do",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "has",
+    "have",
+    "had",
+    "can",
+    "could",
+    "would",
+    "should",
+    "from",
+    "about",
+    "many",
+    "much",
+    "s",
+}
+
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "ʼ": "'", "′": "'", "`": "'", "“": '"', "”": '"'})
+# A word, possibly joined to more words by hyphens, apostrophes, dots or commas ("U.S.",
+# "38,000", "Goldberg-Polin", "O'Brien"); a separator must sit between two word characters.
+_COMPOUND = re.compile(r"[^\W_]+(?:[-'.,][^\W_]+)*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_PARTS = re.compile(r"[-'.]")
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))
+
+
+def tokenize(text: str) -> list[str]:
+    """The BM25 terms of ``text``, in order (see the module docstring for the rules)."""
+    tokens: list[str] = []
+    for match in _COMPOUND.finditer(text.translate(_QUOTES).lower()):
+        word = match.group()
+        if word.endswith("'s"):
+            word = word[:-2]
+        if _NUMBER.fullmatch(word):
+            tokens.append(_number(word))
+            continue
+        # "U.S." or "Goldberg-Polin" are words of their own; a comma joins two words only
+        # when both are numbers, so "Paris,France" is two words.
+        for piece in word.split(","):
+            tokens.extend(_word_terms(piece))
+    return tokens
+
+
+def _number(word: str) -> str:
+    """``38,000`` and ``38000`` are one term; a decimal point stays (``3.5``)."""
+    if "," in word and "." not in word:
+        return word.replace(",", "")
+    return word
+
+
+def _word_terms(word: str) -> list[str]:
+    parts = [p for p in _PARTS.split(word) if p]
+    terms = [] if word in STOP_WORDS else [_stem(word) if len(parts) == 1 else word]
+    if len(parts) > 1:
+        terms.extend(_stem(p) for p in parts if p not in STOP_WORDS and len(p) > 1)
+    return terms
+
+
+def query_terms(text: str) -> list[str]:
+    """The distinct terms of a query, first occurrence first."""
+    return list(dict.fromkeys(tokenize(text)))
+
+
+def build_lexical(
+    folder: Path, passage_texts: Sequence[str], passage_titles: Sequence[str]
+) -> None:
+    """Write the BM25 index of one generation's passages into ``folder``."""
+    corpus = [
+        tokenize(text) + tokenize(title) * TITLE_REPEATS
+        for text, title in zip(passage_texts, passage_titles, strict=True)
+    ]
+    retriever = bm25s.BM25()
+    # bm25s needs one document and one token to build its matrices; an empty generation
+    # gets an empty-string token that no query ever produces.
+    retriever.index(
+        [tokens or [""] for tokens in corpus] or [[""]],
+        show_progress=False,
+    )
+    retriever.save(str(folder), show_progress=False)
+
+
+class LexicalIndex:
+    """The BM25 index of one generation, opened read-only (memory-mapped)."""
+
+    def __init__(self, folder: Path, passage_count: int) -> None:
+        self.passages = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        self.passage_count = passage_count
+        indptr = np.asarray(self.passages.scores["indptr"])
+        self._document_frequency = np.diff(indptr)
+
+    def passage_scores(self, terms: Sequence[str]) -> np.ndarray:
+        """BM25 score of every passage for the query terms (zeros when none is known)."""
+        return _scores(self.passages, terms, self.passage_count)
+
+    def passage_coverage(self, terms: Sequence[str]) -> np.ndarray:
+        """Per passage, the share of the terms' idf mass it (or its title) contains: unlike
+        BM25 it does not saturate on one repeated rare word, so it rewards passages that
+        match *all* of a question's key terms."""
+        weights = self.idf(terms)
+        total = float(weights.sum())
+        covered = np.zeros(self.passage_count, dtype=np.float32)
+        if total <= 0:
+            return covered
+        for term, weight in zip(terms, weights, strict=True):
+            if term in self.passages.vocab_dict:
+                covered += (_scores(self.passages, [term], self.passage_count) > 0) * weight
+        return covered / total
+
+    def idf(self, terms: Sequence[str]) -> np.ndarray:
+        """Inverse passage frequency of each term; a term absent from the index gets the
+        highest value, so a question about unseen things is never "mostly covered"."""
+        total = max(self.passage_count, 1)
+        frequencies = [
+            int(self._document_frequency[self.passages.vocab_dict[t]])
+            if t in self.passages.vocab_dict
+            else 0
+            for t in terms
+        ]
+        return np.array([math.log(1 + (total - f + 0.5) / (f + 0.5)) for f in frequencies])
+
+
+def _scores(retriever: bm25s.BM25, terms: Sequence[str], count: int) -> np.ndarray:
+    ids = [retriever.vocab_dict[t] for t in terms if t and t in retriever.vocab_dict]
+    if not ids or count == 0:
+        return np.zeros(count, dtype=np.float32)
+    return np.asarray(retriever.get_scores(ids), dtype=np.float32)[:count]

@@ -1,0 +1,363 @@
+"""``python -m service.evaluate CORPUS.jsonl QUERIES.jsonl QRELS.tsv``: answer quality, measured
+through the real HTTP API.
+
+Builds (or reuses) an index of the corpus in a cache folder outside the repository, serves it
+with the real app on 127.0.0.1 (a free port), asks every question over HTTP and prints:
+
+- retrieval, document level (the first occurrence of each document id in ``/search``):
+  hit@1, hit@5, MRR@10, nDCG@10 over the questions that have a relevant document;
+- answers (``/ask``): the share of answerable questions whose answer sentence contains a gold
+  answer (``metadata.answers``), the share answered at all, and abstention precision/recall
+  where "unanswerable" means ``metadata.answerable`` is false or the question is off-topic
+  (``--off-topic FILE``, one question a line, all expected to abstain);
+- latency percentiles of both endpoints.
+
+Data is BEIR-shaped (corpus ``{"_id", "title", "text"}``, queries ``{"_id", "text",
+"metadata"}``, qrels ``query-id corpus-id score``), as in ``../shared/data/squad2-dev-sample``.
+"""
+
+import argparse
+import csv
+import hashlib
+import json
+import logging
+import math
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast, get_args
+
+import httpx
+import uvicorn
+from tqdm import tqdm
+
+from indexer import (
+    Embedder,
+    IndexSettings,
+    IndexStore,
+    SentenceTransformerEmbedder,
+    build_index,
+    chunking,
+    lexical,
+)
+from indexer.errors import IndexerError
+from indexer.store import FORMAT_VERSION
+from service.app import create_app
+from service.search import RetrievalMode
+from service.settings import ServiceSettings
+
+SEARCH_K = 10
+ASK_K = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One evaluation question: its relevant documents and gold answers (may be empty)."""
+
+    query_id: str
+    text: str
+    relevant: frozenset[str]
+    answers: tuple[str, ...]
+    answerable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the service did with one question."""
+
+    question: Question
+    ranked_docs: list[str]
+    answer: str | None
+    search_ms: float
+    ask_ms: float
+
+
+@dataclass(slots=True)
+class Report:
+    """The figures of one evaluation run."""
+
+    mode: str
+    figures: dict[str, float] = field(default_factory=dict)
+
+
+def load_questions(queries: Path, qrels: Path) -> list[Question]:
+    """Questions with their relevant documents; an unanswerable one keeps an empty answer list."""
+    relevant: dict[str, set[str]] = {}
+    with qrels.open(encoding="utf-8") as handle:
+        for row in csv.reader(handle, delimiter="\t"):
+            if len(row) >= 3 and row[0] != "query-id" and float(row[2]) > 0:
+                relevant.setdefault(row[0], set()).add(row[1])
+    questions = []
+    with queries.open(encoding="utf-8") as handle:
+        for line in handle:
+            raw = json.loads(line)
+            meta = raw.get("metadata") or {}
+            answers = tuple(meta.get("answers") or ())
+            questions.append(
+                Question(
+                    query_id=str(raw["_id"]),
+                    text=raw["text"],
+                    relevant=frozenset(relevant.get(str(raw["_id"]), ())),
+                    answers=answers,
+                    answerable=bool(meta.get("answerable", bool(answers))),
+                )
+            )
+    return questions
+
+
+def off_topic_questions(path: Path) -> list[Question]:
+    """Questions about nothing in the corpus: each must get ``answer: null``."""
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    return [
+        Question(f"off-topic-{i}", text, frozenset(), (), answerable=False)
+        for i, text in enumerate(line for line in lines if line and not line.startswith("#"))
+    ]
+
+
+def cached_index(
+    corpus: Path, settings: IndexSettings, embedder: Embedder, cache: Path | None = None
+) -> Path:
+    """An index of ``corpus`` in the temp folder, rebuilt only when the corpus, the settings or
+    the code that shapes an index (chunking, tokenization) changed."""
+    recipe = hashlib.sha256(corpus.read_bytes())
+    for module in (chunking, lexical):
+        recipe.update(Path(module.__file__ or "").read_bytes())
+    recipe.update(
+        f"{FORMAT_VERSION}:{embedder.name}:{settings.target_words}:{settings.max_words}:"
+        f"{settings.overlap_sentences}".encode()
+    )
+    cache = Path(tempfile.gettempdir()) if cache is None else cache
+    index_dir = cache / f"newsqa-eval-{recipe.hexdigest()[:16]}"
+    store = IndexStore(index_dir)
+    try:
+        store.open(embedder.name, embedder.dimension)
+    except IndexerError:
+        build_index([corpus], settings.model_copy(update={"index_dir": index_dir}), embedder)
+    return index_dir
+
+
+@contextmanager
+def running_server(settings: ServiceSettings, embedder: Embedder) -> Iterator[str]:
+    """The real app under uvicorn on 127.0.0.1 in a thread; yields its base URL."""
+    config = uvicorn.Config(
+        create_app(settings, embedder=embedder),
+        host="127.0.0.1",
+        port=settings.port,
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the evaluation server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{settings.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def ask_all(base_url: str, questions: Sequence[Question]) -> list[Outcome]:
+    outcomes = []
+    progress = tqdm(questions, desc="questions", unit="q", disable=not sys.stderr.isatty())
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        for question in progress:
+            began = time.perf_counter()
+            search = client.get("/search", params={"q": question.text, "k": SEARCH_K})
+            search.raise_for_status()
+            middle = time.perf_counter()
+            ask = client.get("/ask", params={"q": question.text, "k": ASK_K})
+            ask.raise_for_status()
+            ended = time.perf_counter()
+            answer = ask.json()["answer"]
+            outcomes.append(
+                Outcome(
+                    question=question,
+                    ranked_docs=first_occurrences(
+                        r["citation"]["doc_id"] for r in search.json()["results"]
+                    ),
+                    answer=answer["text"] if answer else None,
+                    search_ms=(middle - began) * 1000,
+                    ask_ms=(ended - middle) * 1000,
+                )
+            )
+    return outcomes
+
+
+def first_occurrences(doc_ids: Iterator[str] | Sequence[str]) -> list[str]:
+    """Document ids in rank order, each once (its first, best-ranked occurrence)."""
+    return list(dict.fromkeys(doc_ids))
+
+
+def answer_contains_gold(answer: str | None, gold: Sequence[str]) -> bool:
+    if not answer:
+        return False
+    folded = answer.casefold()
+    return any(g.casefold() in folded for g in gold if g)
+
+
+def reciprocal_rank(ranked: Sequence[str], relevant: frozenset[str], depth: int = 10) -> float:
+    for rank, doc_id in enumerate(ranked[:depth], start=1):
+        if doc_id in relevant:
+            return 1.0 / rank
+    return 0.0
+
+
+def ndcg(ranked: Sequence[str], relevant: frozenset[str], depth: int = 10) -> float:
+    gain = sum(
+        1.0 / math.log2(rank + 1)
+        for rank, doc_id in enumerate(ranked[:depth], start=1)
+        if doc_id in relevant
+    )
+    ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(len(relevant), depth) + 1))
+    return gain / ideal if ideal else 0.0
+
+
+def summarize(mode: str, outcomes: Sequence[Outcome]) -> Report:
+    """Every figure the harness prints, from the outcomes of one run."""
+    report = Report(mode)
+    retrieval = [o for o in outcomes if o.question.relevant and o.question.answerable]
+    if retrieval:
+        report.figures["hit@1"] = _mean(
+            bool(o.question.relevant & set(o.ranked_docs[:1])) for o in retrieval
+        )
+        report.figures["hit@5"] = _mean(
+            bool(o.question.relevant & set(o.ranked_docs[:5])) for o in retrieval
+        )
+        report.figures["MRR@10"] = _mean(
+            reciprocal_rank(o.ranked_docs, o.question.relevant) for o in retrieval
+        )
+        report.figures["nDCG@10"] = _mean(
+            ndcg(o.ranked_docs, o.question.relevant) for o in retrieval
+        )
+    answerable = [o for o in outcomes if o.question.answerable]
+    with_gold = [o for o in answerable if o.question.answers]
+    if with_gold:
+        report.figures["answer accuracy"] = _mean(
+            answer_contains_gold(o.answer, o.question.answers) for o in with_gold
+        )
+    if answerable:
+        report.figures["answered (answerable)"] = _mean(o.answer is not None for o in answerable)
+    unanswerable = [o for o in outcomes if not o.question.answerable]
+    abstained = [o for o in outcomes if o.answer is None]
+    if unanswerable:
+        report.figures["abstention recall"] = _mean(o.answer is None for o in unanswerable)
+    if abstained:
+        report.figures["abstention precision"] = _mean(not o.question.answerable for o in abstained)
+    off_topic = [o for o in outcomes if o.question.query_id.startswith("off-topic-")]
+    if off_topic:
+        report.figures["off-topic abstained"] = _mean(o.answer is None for o in off_topic)
+    for name, values in (
+        ("search", [o.search_ms for o in outcomes]),
+        ("ask", [o.ask_ms for o in outcomes]),
+    ):
+        if len(values) >= 2:
+            cuts = statistics.quantiles(values, n=20)
+            report.figures[f"{name} p50 ms"] = statistics.median(values)
+            report.figures[f"{name} p95 ms"] = cuts[18]
+    return report
+
+
+def _mean(values: Iterator[bool | float] | Sequence[bool | float]) -> float:
+    items = [float(v) for v in values]
+    return sum(items) / len(items) if items else 0.0
+
+
+def evaluate(
+    corpus: Path,
+    questions: Sequence[Question],
+    modes: Sequence[RetrievalMode],
+    settings: ServiceSettings,
+    embedder: Embedder,
+    cache: Path | None = None,
+) -> list[Report]:
+    """Index the corpus (or reuse its cached index under ``cache``, default the temp folder),
+    then run every mode through HTTP."""
+    index_dir = cached_index(corpus, settings, embedder, cache)
+    reports = []
+    for mode in modes:
+        served = settings.model_copy(
+            update={"index_dir": index_dir, "retrieval_mode": mode, "port": free_port()}
+        )
+        with running_server(served, embedder) as base_url:
+            reports.append(summarize(mode, ask_all(base_url, questions)))
+    return reports
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def markdown_table(reports: Sequence[Report]) -> str:
+    names = list(dict.fromkeys(name for r in reports for name in r.figures))
+    lines = [
+        "| figure | " + " | ".join(r.mode for r in reports) + " |",
+        "| --- |" + " ---: |" * len(reports),
+    ]
+    for name in names:
+        cells = [f"{r.figures[name]:.3f}" if name in r.figures else "" for r in reports]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m service.evaluate",
+        description=(
+            "Measure retrieval and answer quality of the real HTTP API on a BEIR-style "
+            "dataset (corpus, queries with metadata.answers/answerable, qrels)."
+        ),
+    )
+    parser.add_argument("corpus", type=Path, help="corpus.jsonl ({_id, title, text} a line)")
+    parser.add_argument("queries", type=Path, help="queries.jsonl ({_id, text, metadata})")
+    parser.add_argument("qrels", type=Path, help="qrels TSV (query-id, corpus-id, score)")
+    parser.add_argument(
+        "--modes",
+        default="hybrid",
+        help="comma-separated retrieval modes to compare: hybrid,dense,lexical",
+    )
+    parser.add_argument(
+        "--off-topic", type=Path, help="file of off-topic questions (one a line): must abstain"
+    )
+    parser.add_argument("--limit", type=int, help="only the first N questions (quick looks)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    names = [m.strip() for m in args.modes.split(",") if m.strip()]
+    modes = [cast(RetrievalMode, m) for m in names if m in get_args(RetrievalMode)]
+    bad = sorted(set(names) - set(modes))
+    if bad:
+        print(f"error: unknown mode(s) {', '.join(bad)}", file=sys.stderr)
+        return 2
+    questions = load_questions(args.queries, args.qrels)[: args.limit]
+    if args.off_topic:
+        questions += off_topic_questions(args.off_topic)
+    # Settings come from the environment (NEWSQA_*), like the service's own.
+    settings = ServiceSettings(**{})
+    embedder = SentenceTransformerEmbedder(
+        settings.model_path, settings.model_name, settings.batch_size
+    )
+    reports = evaluate(args.corpus, questions, modes, settings, embedder)
+    print(f"{len(questions)} questions, corpus {args.corpus}")
+    print(markdown_table(reports))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

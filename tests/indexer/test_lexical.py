@@ -1,0 +1,93 @@
+"""BM25 tokenization and the per-generation lexical index."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer import IndexSettings, IndexStore, build_index
+from indexer.lexical import LexicalIndex, build_lexical, query_terms, tokenize
+from tests.conftest import SEEDS
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hersh Goldberg-Polin", ["hersh", "goldberg-polin", "goldberg", "polin"]),
+        ("38,000 people", ["38000", "peopl"]),
+        ("38000 people", ["38000", "peopl"]),
+        ("1,200,000 and 3.5", ["1200000", "3.5"]),
+        ("Hamas’ leaders", ["hama", "leader"]),
+        ("Hamas's leaders", ["hama", "leader"]),
+        ("the deal’s phases", ["deal", "phase"]),
+        ("“Doha” talks", ["doha", "talk"]),
+        ("What did the U.S. say?", ["u.s", "say"]),
+        ("Paris,France", ["pari", "franc"]),
+    ],
+)
+def test_tokenize_handles_names_numbers_quotes_and_possessives(text, expected) -> None:
+    assert tokenize(text) == expected
+
+
+def test_query_and_document_forms_of_a_word_meet() -> None:
+    document = set(tokenize("Negotiators met in Doha; 38,000 Palestinians have been killed."))
+    for term in query_terms("How many Palestinians were killed by the negotiators in Doha?"):
+        assert term in document
+
+
+def test_query_terms_are_distinct_and_ordered() -> None:
+    assert query_terms("Doha talks, Doha deal") == ["doha", "talk", "deal"]
+
+
+def build_small(folder: Path) -> LexicalIndex:
+    passages = [
+        "Negotiators met in Doha to discuss the cease-fire.",
+        "Hersh Goldberg-Polin was among the hostages.",
+        "The weather was mild and sunny all week.",
+    ]
+    titles = ["Talks", "Hostages", "Weather report"]
+    build_lexical(folder, passages, titles)
+    return LexicalIndex(folder, passage_count=3)
+
+
+def test_bm25_ranks_the_passage_naming_the_rare_word_first(tmp_path: Path) -> None:
+    lexical = build_small(tmp_path)
+    scores = lexical.passage_scores(query_terms("Who is Goldberg-Polin?"))
+    assert int(np.argmax(scores)) == 1 and scores[0] == scores[2] == 0
+
+
+def test_titles_count_for_passages(tmp_path: Path) -> None:
+    lexical = build_small(tmp_path)
+    assert int(np.argmax(lexical.passage_scores(["weather", "report"]))) == 2
+    assert lexical.passage_scores(query_terms("report"))[2] > 0
+
+
+def test_unknown_terms_score_nothing_and_weigh_most(tmp_path: Path) -> None:
+    lexical = build_small(tmp_path)
+    assert not lexical.passage_scores(["sourdough"]).any()
+    assert not lexical.passage_scores([]).any()
+    idf = lexical.idf(["sourdough", "doha"])
+    assert idf[0] > idf[1] > 0
+
+
+def test_coverage_is_the_idf_share_of_terms_present(tmp_path: Path) -> None:
+    lexical = build_small(tmp_path)
+    covered = lexical.passage_coverage(query_terms("cease-fire talks in Doha about sourdough"))
+    assert 0 < covered[0] < 1 and covered[2] == 0
+    assert lexical.passage_coverage(["doha"])[0] == pytest.approx(1.0)
+
+
+def test_every_generation_carries_its_lexical_index(tmp_path: Path, fake_embedder) -> None:
+    build_index([SEEDS], IndexSettings(index_dir=tmp_path), fake_embedder, progress=False)
+    snapshot = IndexStore(tmp_path).open(fake_embedder.name, fake_embedder.dimension)
+    assert (snapshot.path / "lexical").is_dir()
+    scores = snapshot.lexical.passage_scores(query_terms("Goldberg-Polin"))
+    assert len(scores) == len(snapshot.passages) and scores.max() > 0
+    assert "Goldberg-Polin" in snapshot.passage(int(np.argmax(scores))).text
+
+
+def test_an_empty_generation_still_opens(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path)
+    store.write([], np.zeros((0, 4), np.float32), np.zeros((0, 4), np.float32), "m", {})
+    snapshot = store.open("m", 4)
+    assert len(snapshot.lexical.passage_scores(["doha"])) == 0

@@ -1,0 +1,85 @@
+"""Hybrid retrieval: fusion of dense and BM25 signals, modes, and de-duplication."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer import IndexSettings, IndexStore, build_index
+from service.search import DEFAULT_WEIGHTS, FusionWeights, Searcher
+from tests.conftest import SEED_ID, SEEDS
+
+
+@pytest.fixture
+def seed_snapshot(tmp_path: Path, fake_embedder):
+    build_index([SEEDS], IndexSettings(index_dir=tmp_path), fake_embedder, progress=False)
+    return IndexStore(tmp_path).open(fake_embedder.name, fake_embedder.dimension)
+
+
+def test_modes_keep_only_their_family_of_signals() -> None:
+    weights = FusionWeights(0.1, 0.2, 0.3, 0.4)
+    assert weights.only("hybrid") == weights
+    assert weights.only("dense") == FusionWeights(0.1, 0.2, 0.0, 0.0)
+    assert weights.only("lexical") == FusionWeights(0.0, 0.0, 0.3, 0.4)
+
+
+def test_signals_are_on_comparable_scales(seed_snapshot, fake_embedder) -> None:
+    signals = Searcher(seed_snapshot, fake_embedder).signals("Goldberg-Polin hostage", 5)
+    assert signals is not None
+    for name in ("lexical_passage", "coverage"):
+        values = getattr(signals, name)
+        assert values.min() >= 0 and values.max() == pytest.approx(1.0, abs=1e-6), name
+    assert np.all(signals.dense_sentence <= 1.0 + 1e-5)
+    fused = signals.fused(DEFAULT_WEIGHTS)
+    assert fused.shape == signals.passage_ids.shape
+
+
+def test_lexical_signals_find_a_rare_name_that_dense_search_ranks_lower(
+    seed_snapshot, fake_embedder
+) -> None:
+    query = "what happened to Goldberg-Polin?"
+    hybrid = Searcher(seed_snapshot, fake_embedder, "hybrid").search(query, 3)
+    lexical = Searcher(seed_snapshot, fake_embedder, "lexical").search(query, 3)
+    assert "Goldberg-Polin" in hybrid[0].passage.text
+    assert "Goldberg-Polin" in lexical[0].passage.text
+
+
+def test_results_are_ranked_distinct_and_highlight_inside_their_passage(
+    seed_snapshot, fake_embedder
+) -> None:
+    hits = Searcher(seed_snapshot, fake_embedder).search("phase of the deal hostages", 10)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert len({h.passage.passage_id for h in hits}) == len(hits)
+    shown = [(h.passage.document.doc_id, h.highlight) for h in hits]
+    assert len(set(shown)) == len(shown)
+    for hit in hits:
+        assert hit.passage.start <= hit.highlight[0] < hit.highlight[1] <= hit.passage.end
+
+
+def test_lexical_mode_finds_nothing_for_unknown_words(seed_snapshot, fake_embedder) -> None:
+    searcher = Searcher(seed_snapshot, fake_embedder, "lexical")
+    assert searcher.search("sourdough focaccia", 5) == []
+    assert Searcher(seed_snapshot, fake_embedder, "hybrid").search("sourdough focaccia", 5)
+
+
+def test_an_empty_index_returns_nothing(tmp_path: Path, fake_embedder) -> None:
+    store = IndexStore(tmp_path)
+    dimension = fake_embedder.dimension
+    empty = np.zeros((0, dimension), np.float32)
+    store.write([], empty, empty, fake_embedder.name, {})
+    snapshot = store.open(fake_embedder.name, dimension)
+    assert Searcher(snapshot, fake_embedder).search("anything", 5) == []
+
+
+def test_the_same_story_from_two_outlets_is_shown_once(tmp_path: Path, fake_embedder) -> None:
+    story = (SEEDS / SEED_ID).read_text(encoding="utf-8")
+    sources = tmp_path / "articles"
+    sources.mkdir()
+    (sources / "outlet-a.txt").write_text(story, encoding="utf-8")
+    (sources / "outlet-b.txt").write_text(story, encoding="utf-8")
+    index_dir = tmp_path / "index"
+    build_index([sources], IndexSettings(index_dir=index_dir), fake_embedder, progress=False)
+    snapshot = IndexStore(index_dir).open(fake_embedder.name, fake_embedder.dimension)
+    hits = Searcher(snapshot, fake_embedder).search("the first phase of the deal", 10)
+    texts = [h.passage.text for h in hits]
+    assert len(texts) == len(set(texts))
