@@ -70,6 +70,7 @@ def build_index(
         passage_vectors=vectors[: len(passage_texts)],
         sentence_vectors=vectors[len(passage_texts) :],
         model_name=embedder.name,
+        embedding_backend=getattr(embedder, "backend", "unrecorded"),
         chunking={
             "target_words": settings.target_words,
             "max_words": settings.max_words,

@@ -10,8 +10,10 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from indexer import Embedder, IndexStore, SentenceTransformerEmbedder
+from indexer import Embedder, IndexStore, make_embedder
 from indexer.errors import IndexerError
+from indexer.vectors import set_faiss_threads
+from service.encoding import QueryEncoder
 from service.errors import (
     BadQuery,
     DocumentNotFound,
@@ -41,16 +43,14 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         model = embedder
         if model is None:
-            model = await run_in_threadpool(
-                SentenceTransformerEmbedder,
-                settings.model_path,
-                settings.model_name,
-                settings.batch_size,
-            )
-        live = LiveIndex(IndexStore(settings.index_dir), model)
+            model = await run_in_threadpool(make_embedder, settings)
+        encoder = QueryEncoder(model, settings.query_cache_size, settings.query_batch_wait_ms)
+        set_faiss_threads(1)
+        live = LiveIndex(IndexStore(settings.index_dir), encoder)
         await run_in_threadpool(live.refresh)
         app.state.live = live
         yield
+        encoder.close()
 
     app = FastAPI(
         title="News QA",
