@@ -6,7 +6,7 @@ INDEX_DIR ?= index
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run index serve test lint format bench clean
+.PHONY: install run index serve test lint format bench bench-speed clean
 
 install: $(VENV)/.installed
 
@@ -30,6 +30,14 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/hadolint Dockerfile
+
+# Speed against the naive pipeline, quality per backend, and search latency by corpus size.
+bench-speed: install
+	$(PY) -m benchmarks.speed
+	$(PY) -m benchmarks.speed_quality
+	$(PY) -m benchmarks.scale
+
+bench: bench-speed
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -43,7 +43,9 @@ def per_query_ms(index: faiss.Index, queries: np.ndarray, k: int = 10) -> tuple[
 
 
 def recall(found: np.ndarray, truth: np.ndarray) -> float:
-    return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)]))
+    return float(
+        np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)])
+    )
 
 
 def main() -> None:
@@ -79,8 +81,8 @@ def main() -> None:
         for ef in EF_SEARCH:
             faiss.downcast_index(hnsw).hnsw.efSearch = ef
             ms, found = per_query_ms(hnsw, queries)
-            label = f"hnsw ef={ef}"
-            print(f"{size:>9} {label:<16} {built:8.1f} {mb:7.0f} {ms:7.3f} {recall(found, truth):9.3f}")
+            label, hits = f"hnsw ef={ef}", recall(found, truth)
+            print(f"{size:>9} {label:<16} {built:8.1f} {mb:7.0f} {ms:7.3f} {hits:9.3f}")
 
 
 if __name__ == "__main__":

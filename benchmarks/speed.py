@@ -101,7 +101,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_service(index_dir: Path, port: int, env: dict[str, str]) -> tuple[subprocess.Popen, float]:
+def start_service(
+    index_dir: Path, port: int, env: dict[str, str]
+) -> tuple[subprocess.Popen, float]:
     """Start ``python -m service`` and return it with the seconds until /ready answered 200."""
     began = time.perf_counter()
     process = subprocess.Popen(
@@ -189,10 +191,10 @@ def main() -> None:
         size = write_large_index(args.data, work, work / "small", args.index_size)
         (work / "passages.json").write_text(json.dumps(texts))
         (work / "questions.json").write_text(json.dumps(questions))
+        naive_args = [str(work / "passages.json"), str(work / "questions.json"), str(size)]
         naive = json.loads(
             subprocess.run(
-                [sys.executable, "-m", "benchmarks.speed_naive"]
-                + [str(work / "passages.json"), str(work / "questions.json"), str(size)],
+                [sys.executable, "-m", "benchmarks.speed_naive", *naive_args],
                 check=True,
                 capture_output=True,
                 text=True,
@@ -221,7 +223,11 @@ def main() -> None:
     naive_p = percentiles(naive["latencies_s"])
     ours_pps = manifest.passage_count / index_seconds
     rows = [
-        ("indexing passages/s (whole run vs bare encode)", ours_pps, naive["encode_passages_per_s"]),
+        (
+            "indexing passages/s (whole run vs bare encode)",
+            ours_pps,
+            naive["encode_passages_per_s"],
+        ),
         ("indexing words/s", words / index_seconds, naive["encode_words_per_s"]),
         ("query p50 ms (HTTP vs in-process)", ours_p[0], naive_p[0]),
         ("query p95 ms", ours_p[1], naive_p[1]),

@@ -39,7 +39,7 @@ def main() -> None:
         embedder = make_embedder(IndexSettings(embedding_backend=backend))
         began = time.perf_counter()
         passages = embedder.encode_passages([doc["text"] for doc in corpus])
-        questions = np.stack([embedder.encode_query(q["text"]) for q in queries])
+        questions = embedder.encode_queries([q["text"] for q in queries])
         seconds = time.perf_counter() - began
         ranked = np.argsort(-(questions @ passages.T), axis=1)[:, :5]
         hit1 = float(np.mean(ranked[:, 0] == wanted))

@@ -16,7 +16,8 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,14 @@ def _export(model_path: Path, out: Path, target: str) -> None:
 
 
 class OnnxEmbedder:
-    """A mean-pooling sentence-transformers model (such as all-MiniLM-L6-v2) on onnxruntime."""
+    """A mean-pooling sentence-transformers model (such as all-MiniLM-L6-v2) on onnxruntime.
+
+    Two sessions over one model file, each made on first use: passages (indexing) run in
+    batches on every core; queries run on one core each, ``parallel_queries`` at a time. A
+    short query gains nothing from splitting its small matrices across cores (measured: one
+    thread was faster than two on this 2-core machine), and two single-threaded queries at once
+    use both cores without oversubscribing them.
+    """
 
     def __init__(
         self,
@@ -119,30 +127,24 @@ class OnnxEmbedder:
         self.quantized = quantized
         self.backend = f"onnx-int8 ({file_name})" if quantized else "onnx"
         self.batch_size = batch_size
+        self.parallel_queries = threads
+        self.query_batch_limit = 1 if quantized else 64
         self.max_length, self.dimension = _read_recipe(folder)
+        self._file = folder / file_name
+        self._threads = threads
+        self._sessions: dict[int, Any] = {}
+        self._lock = threading.Lock()
         try:
-            import onnxruntime as ort
             from tokenizers import Tokenizer
 
             self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-            options = ort.SessionOptions()
-            # Parallelism lives inside one inference; request threads never run two at once
-            # (the service funnels queries through one batching thread), so no oversubscription.
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            self._session = ort.InferenceSession(
-                str(folder / file_name), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own untyped errors on bad files
-            raise EmbeddingModelError(
-                f"cannot load the ONNX model {folder / file_name}: {exc}"
-            ) from exc
+        except Exception as exc:  # tokenizers raises untyped errors on bad files
+            raise EmbeddingModelError(f"cannot load the tokenizer of {folder}: {exc}") from exc
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(self.max_length)
-        self._inputs = {i.name for i in self._session.get_inputs()}
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self._encode_batch([text])[0]
+        return self._run([self._tokenizer.encode(text).ids], threads=1)[0]
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Several queries at once: what the service's micro-batcher calls.
@@ -152,8 +154,8 @@ class OnnxEmbedder:
         must get the same answer whatever the load, so the int8 model encodes them one by one.
         """
         if self.quantized:
-            return np.concatenate([self._encode_batch([text]) for text in texts])
-        return self.encode_passages(texts)
+            return np.stack([self.encode_query(text) for text in texts])
+        return self._run([e.ids for e in self._tokenizer.encode_batch(list(texts))], threads=1)
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -163,20 +165,38 @@ class OnnxEmbedder:
         # Longest first, so the slowest batch shows early in the progress bar and padding is
         # limited to neighbours of similar length.
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        starts = range(0, len(order), self.batch_size)
+        starts: Iterable[int] = range(0, len(order), self.batch_size)
         if progress:
             from tqdm import tqdm
 
             starts = tqdm(starts, desc="embedding", unit="batch")
         for start in starts:
             rows = order[start : start + self.batch_size]
-            out[rows] = self._run([encodings[i].ids for i in rows])
+            out[rows] = self._run([encodings[i].ids for i in rows], threads=self._threads)
         return out
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        return self._run([e.ids for e in self._tokenizer.encode_batch(texts)])
+    def _session(self, threads: int) -> Any:
+        with self._lock:
+            session = self._sessions.get(threads)
+            if session is None:
+                session = self._sessions[threads] = self._open(threads)
+            return session
 
-    def _run(self, ids: list[list[int]]) -> np.ndarray:
+    def _open(self, threads: int) -> Any:
+        try:
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            return ort.InferenceSession(
+                str(self._file), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped errors on bad files
+            raise EmbeddingModelError(f"cannot load the ONNX model {self._file}: {exc}") from exc
+
+    def _run(self, ids: list[list[int]], threads: int) -> np.ndarray:
+        session = self._session(threads)
         width = max(len(row) for row in ids)
         input_ids = np.zeros((len(ids), width), dtype=np.int64)
         mask = np.zeros((len(ids), width), dtype=np.int64)
@@ -184,9 +204,9 @@ class OnnxEmbedder:
             input_ids[i, : len(row)] = row
             mask[i, : len(row)] = 1
         feed: dict[str, Any] = {"input_ids": input_ids, "attention_mask": mask}
-        if "token_type_ids" in self._inputs:
+        if "token_type_ids" in {i.name for i in session.get_inputs()}:
             feed["token_type_ids"] = np.zeros_like(input_ids)
-        tokens = self._session.run(None, feed)[0]
+        tokens = session.run(None, feed)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -45,6 +45,8 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
         if model is None:
             model = await run_in_threadpool(make_embedder, settings)
         encoder = QueryEncoder(model, settings.query_cache_size, settings.query_batch_wait_ms)
+        # Lazily built parts of the model (ONNX sessions) are made now, not in a first request.
+        await run_in_threadpool(model.encode_query, "warm-up")
         set_faiss_threads(1)
         live = LiveIndex(IndexStore(settings.index_dir), encoder)
         await run_in_threadpool(live.refresh)

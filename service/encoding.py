@@ -1,11 +1,15 @@
 """Query encoding for a busy service: an LRU cache in front, and one batching thread behind.
 
 Routes run in FastAPI's thread pool, so many requests may want a query vector at once. Rather
-than each thread running the transformer (threads fighting over two cores, each inference
-already using both), every request hands its text to one encoder thread and waits. That thread
-encodes whatever has queued up while the previous batch ran, as one batch: at concurrency 1 a
-query waits for nobody, under load batches form by themselves and throughput rises, because one
-inference over 8 short queries costs far less than 8 inferences.
+than each thread running the transformer (threads fighting over two cores), every request hands
+its text to a fixed set of encoder threads and waits. An encoder thread encodes whatever has
+queued up while it was busy, as one batch: at concurrency 1 a query waits for nobody, under load
+batches form by themselves, and one inference over 8 short queries costs far less than 8.
+
+The embedder says how it is best driven: ``parallel_queries`` encoder threads (the ONNX backend
+runs each query on one core, so one thread per core; torch uses every core per call, so one
+thread), and ``query_batch_limit`` queries per call (1 for int8, whose vectors would otherwise
+depend on their batch companions).
 """
 
 import logging
@@ -23,7 +27,8 @@ from indexer import Embedder
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 64
-"""Queries encoded together at most; a bigger batch only delays its first caller."""
+"""Queries encoded together at most, unless the embedder asks for fewer; a bigger batch only
+delays its first caller."""
 
 
 @dataclass(slots=True)
@@ -51,7 +56,11 @@ class QueryEncoder:
         self._cache_lock = threading.Lock()
         self._wait = wait_ms / 1000
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._workers = max(1, int(getattr(embedder, "parallel_queries", 1)))
+        self._batch_limit = max(
+            1, min(MAX_BATCH, int(getattr(embedder, "query_batch_limit", MAX_BATCH)))
+        )
+        self._threads: list[threading.Thread] = []
         self._start_lock = threading.Lock()
 
     def encode_query(self, text: str) -> np.ndarray:
@@ -72,11 +81,13 @@ class QueryEncoder:
         return self.embedder.encode_passages(texts, progress=progress)
 
     def close(self) -> None:
-        """Stop the encoder thread (queries still queued are answered first)."""
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout=10)
-            self._thread = None
+        """Stop the encoder threads (queries still queued are answered first)."""
+        with self._start_lock:
+            for _ in self._threads:
+                self._queue.put(None)
+            for thread in self._threads:
+                thread.join(timeout=10)
+            self._threads = []
 
     def _cached(self, text: str) -> np.ndarray | None:
         if not self._cache_size:
@@ -97,13 +108,16 @@ class QueryEncoder:
                 self._cache.popitem(last=False)
 
     def _ensure_thread(self) -> None:
-        if self._thread is not None:
+        if self._threads:
             return
         with self._start_lock:
-            if self._thread is None:
-                thread = threading.Thread(target=self._serve, name="query-encoder", daemon=True)
-                thread.start()
-                self._thread = thread
+            if not self._threads:
+                for number in range(self._workers):
+                    thread = threading.Thread(
+                        target=self._serve, name=f"query-encoder-{number}", daemon=True
+                    )
+                    thread.start()
+                    self._threads.append(thread)
 
     def _serve(self) -> None:
         while True:
@@ -113,7 +127,7 @@ class QueryEncoder:
             batch = [first]
             deadline = time.monotonic() + self._wait
             stop = False
-            while len(batch) < MAX_BATCH:
+            while len(batch) < self._batch_limit:
                 try:
                     timeout = deadline - time.monotonic()
                     item = (

@@ -36,7 +36,9 @@ def test_onnx_vectors_agree_with_torch_in_input_order(onnx_embedder, real_embedd
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, rtol=1e-5)
     # int8 rounding moves vectors a little; a different order would move them a lot
     assert np.min(np.sum(ours * reference, axis=1)) >= 0.98
-    np.testing.assert_allclose(onnx_embedder.encode_query(TEXTS[1]), ours[1], atol=1e-5)
+    # int8 scales activations per batch, so alone or among passages a text moves slightly
+    alone = onnx_embedder.encode_query(TEXTS[1])
+    assert float(alone @ ours[1]) >= (0.98 if onnx_embedder.quantized else 0.99999)
 
 
 @pytest.mark.slow

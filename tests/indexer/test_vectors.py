@@ -29,7 +29,9 @@ def test_large_collections_get_hnsw_described_with_its_parameters(tmp_path: Path
     # each vector is its own nearest neighbour under inner product
     assert (found[:, 0] == np.arange(50)).mean() >= 0.98
     assert "efSearch=" in description
-    assert faiss.downcast_index(reopened).hnsw.efSearch == int(description.split("efSearch=")[1][:-1])
+    assert faiss.downcast_index(reopened).hnsw.efSearch == int(
+        description.split("efSearch=")[1][:-1]
+    )
 
 
 def test_a_memory_mapped_flat_index_answers_like_the_built_one(tmp_path: Path) -> None:
