@@ -96,3 +96,31 @@ def test_an_embedder_without_batch_encoding_is_called_per_query() -> None:
     vector = encoder.encode_query("plain embedder")
     encoder.close()
     np.testing.assert_allclose(vector, FakeEmbedder().encode_query("plain embedder"), rtol=1e-6)
+
+
+class OneAtATimeEmbedder(FakeEmbedder):
+    """Like the int8 ONNX backend: two encoder threads, one query per call."""
+
+    parallel_queries = 2
+    query_batch_limit = 1
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        return self.encode_passages(texts)
+
+
+def test_an_embedder_asking_for_single_queries_never_gets_a_batch() -> None:
+    embedder = OneAtATimeEmbedder()
+    encoder = QueryEncoder(embedder, cache_size=0)
+    texts = [f"concurrent question {i}" for i in range(24)]
+    results, threads = ask_in_threads(encoder, texts)
+    for thread in threads:
+        thread.join(timeout=10)
+    encoder.close()
+    assert set(embedder.calls) == {1}
+    assert len(embedder.calls) == len(texts)
+    for text, vector in zip(texts, results, strict=True):
+        np.testing.assert_allclose(vector, embedder.encode_query(text), rtol=1e-6)
