@@ -45,7 +45,13 @@ class IndexSettings(BaseSettings):
         description="Where the ONNX exports of the model are written once and read afterwards.",
     )
     threads: int = Field(
-        0, ge=0, le=256, description="Threads for encoding and FAISS; 0: one per CPU core."
+        0,
+        ge=0,
+        le=256,
+        description=(
+            "CPU threads for encoding: a passage batch uses this many, and the service runs this "
+            "many single-threaded query encodes at once (ONNX); 0: one per CPU core."
+        ),
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Passages per encoder batch.")
     max_words: int = Field(200, ge=20, le=1000, description="Hard upper limit of words a passage.")
