@@ -68,11 +68,17 @@ def ensure_export(model_path: Path, cache_dir: Path, quantized: bool) -> tuple[P
     if (folder / file_name).is_file():
         return folder, file_name
     log.info("exporting %s to ONNX in %s (once; needs torch)", model_path, folder)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=cache_dir))
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=cache_dir))
+    except OSError as exc:
+        raise EmbeddingModelError(f"cannot write the ONNX export cache {cache_dir}: {exc}") from exc
     try:
         _export(model_path, tmp, target)
-        if folder.exists():
+        if (folder / file_name).is_file():  # another process finished the same export first
+            shutil.rmtree(tmp)
+            return folder, file_name
+        if folder.exists():  # an export for another CPU's int8 flavour: replace it whole
             shutil.rmtree(folder)
         tmp.rename(folder)
     except BaseException:

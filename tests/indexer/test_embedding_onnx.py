@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from indexer import IndexSettings, make_embedder
-from indexer.embedding_onnx import OnnxEmbedder, _read_recipe
+from indexer.embedding_onnx import OnnxEmbedder, _read_recipe, ensure_export
 from indexer.errors import EmbeddingModelError
 from tests.conftest import REPO
 
@@ -60,3 +60,10 @@ def test_a_model_pooling_other_than_by_mean_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(EmbeddingModelError, match="mean pooling only"):
         _read_recipe(tmp_path)
+
+
+def test_an_unwritable_export_cache_is_a_clear_model_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    with pytest.raises(EmbeddingModelError, match="cannot write the ONNX export cache"):
+        ensure_export(tmp_path, blocker / "cache", quantized=True)
