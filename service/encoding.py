@@ -42,8 +42,10 @@ class _Pending:
 class QueryEncoder:
     """An ``Embedder`` whose ``encode_query`` is cached and micro-batched; passages pass through.
 
-    ``wait_ms`` > 0 makes the encoder thread linger that long after the first query of a batch
-    for more to arrive; 0 (the default, by measurement) takes only those already queued.
+    ``wait_ms`` > 0 makes an encoder thread linger that long after the first query of a batch
+    for more to arrive; 0 (the default) takes only those already queued: a lone query never
+    waits for company, and under load batches form anyway. With the int8 default every call
+    takes one query, so lingering could only add latency.
     """
 
     def __init__(self, embedder: Embedder, cache_size: int = 1024, wait_ms: float = 0.0) -> None:
