@@ -80,6 +80,7 @@ def ensure_export(model_path: Path, cache_dir: Path, quantized: bool) -> tuple[P
             return folder, file_name
         if folder.exists():  # an export for another CPU's int8 flavour: replace it whole
             shutil.rmtree(folder)
+        tmp.chmod(0o755)  # mkdtemp makes it private; the service may run as another user
         tmp.rename(folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
