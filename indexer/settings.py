@@ -49,8 +49,9 @@ class IndexSettings(BaseSettings):
         ge=0,
         le=256,
         description=(
-            "CPU threads for encoding: a passage batch uses this many, and the service runs this "
-            "many single-threaded query encodes at once (ONNX); 0: one per CPU core."
+            "CPU threads for encoding: with ONNX, this many one-thread inferences run side by "
+            "side (passage batches, or the service's queries); torch uses this many per call; "
+            "0: one per CPU core."
         ),
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Passages per encoder batch.")
