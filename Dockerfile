@@ -7,6 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     NEWSQA_INDEX_DIR=/app/index \
+    NEWSQA_ONNX_CACHE_DIR=/app/.cache/onnx \
     NEWSQA_HOST=0.0.0.0
 
 WORKDIR /app
@@ -20,6 +21,8 @@ COPY service/ service/
 RUN pip install --no-cache-dir .
 
 COPY seeds/ seeds/
+# The first indexer run exports the model to ONNX (fp32 and int8) into NEWSQA_ONNX_CACHE_DIR, so
+# the image starts serving without torch ever being imported.
 RUN python -m indexer seeds --index-dir /app/index \
     && useradd --create-home --uid 10001 newsqa \
     && chown -R newsqa /app/index

@@ -6,7 +6,7 @@ INDEX_DIR ?= index
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser run index serve test lint format bench bench-quality bench-incremental clean
+.PHONY: install browser run index serve test lint format bench bench-quality bench-speed bench-incremental clean
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,12 @@ lint: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/hadolint Dockerfile
 
+# Speed against the naive pipeline, quality per backend, and search latency by corpus size.
+bench-speed: install
+	$(PY) -m benchmarks.speed
+	$(PY) -m benchmarks.speed_quality
+	$(PY) -m benchmarks.scale
+
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
@@ -53,7 +59,8 @@ bench-quality: install
 		$(QUALITY_DATA)/qrels/test.tsv --modes dense,lexical,hybrid \
 		--off-topic benchmarks/offtopic_questions.txt
 
-bench: bench-quality
+# Every figure the README reports: quality, speed, then incremental reindexing.
+bench: bench-quality bench-speed bench-incremental
 
 clean:
 	rm -rf $(VENV) $(INDEX_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from indexer.build import build_index
-from indexer.embedding import SentenceTransformerEmbedder
+from indexer.embedding import make_embedder
 from indexer.errors import IndexerError
 from indexer.settings import IndexSettings
 from indexer.watch import watch_sources
@@ -52,9 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides["index_dir"] = args.index_dir
     settings = IndexSettings(**overrides)  # type: ignore[arg-type]
     try:
-        embedder = SentenceTransformerEmbedder(
-            settings.model_path, settings.model_name, settings.batch_size
-        )
+        embedder = make_embedder(settings)
 
         def build(full: bool = False) -> None:
             report = build_index(settings.sources, settings, embedder, full=full)

@@ -297,6 +297,7 @@ def _build(
             passage_vectors=passage_vectors,
             sentence_vectors=sentence_vectors,
             model_name=embedder.name,
+            embedding_backend=getattr(embedder, "backend", "unrecorded"),
             chunking=recipe,
         )
     return BuildReport(

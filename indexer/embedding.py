@@ -11,6 +11,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from indexer.errors import EmbeddingModelError
+from indexer.settings import IndexSettings
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +42,19 @@ def default_model_path() -> Path:
 class SentenceTransformerEmbedder:
     """sentence-transformers with PyTorch on the CPU, loaded from a local folder only."""
 
-    def __init__(self, model_path: Path | None, name: str, batch_size: int = 32) -> None:
+    backend = "torch"
+
+    def __init__(
+        self, model_path: Path | None, name: str, batch_size: int = 32, threads: int = 0
+    ) -> None:
         # Offline by construction: a missing file must fail here, not trigger a download.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
         from sentence_transformers import SentenceTransformer
+
+        if threads:
+            torch.set_num_threads(threads)
 
         path = model_path or default_model_path()
         try:
@@ -64,6 +73,10 @@ class SentenceTransformerEmbedder:
     def encode_query(self, text: str) -> np.ndarray:
         return self._encode([text], progress=False)[0]
 
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Several queries in one forward pass: what the service's micro-batcher calls."""
+        return self._encode(list(texts), progress=False)
+
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self._encode(list(texts), progress=progress)
 
@@ -78,3 +91,22 @@ class SentenceTransformerEmbedder:
             show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def make_embedder(settings: IndexSettings) -> Embedder:
+    """The embedder ``settings.embedding_backend`` names; both CLIs and the service call this."""
+    threads = settings.threads or os.cpu_count() or 1
+    if settings.embedding_backend == "torch":
+        return SentenceTransformerEmbedder(
+            settings.model_path, settings.model_name, settings.batch_size, threads
+        )
+    from indexer.embedding_onnx import OnnxEmbedder
+
+    return OnnxEmbedder(
+        settings.model_path or default_model_path(),
+        settings.model_name,
+        settings.onnx_cache_dir,
+        quantized=settings.embedding_backend == "onnx-int8",
+        batch_size=settings.batch_size,
+        threads=threads,
+    )

@@ -5,6 +5,7 @@ Each field can be set by an environment variable named ``NEWSQA_<FIELD>`` (for e
 """
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,30 @@ class IndexSettings(BaseSettings):
     )
     model_name: str = Field(
         MODEL_NAME, description="Name recorded in the manifest; an index is only read by it."
+    )
+    embedding_backend: Literal["onnx-int8", "onnx", "torch"] = Field(
+        "onnx-int8",
+        description=(
+            "How the model runs: onnx-int8 (onnxruntime, dynamically quantized; fastest, same "
+            "retrieval quality, see the README's Speed section), onnx (fp32) or torch."
+        ),
+    )
+    onnx_cache_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".cache" / "newsqa" / "onnx",
+        description=(
+            "Where the ONNX exports of the model are written once and read afterwards; absolute "
+            "by default so a chat host launching the MCP server from any folder finds it."
+        ),
+    )
+    threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description=(
+            "CPU threads for encoding: with ONNX, this many one-thread inferences run side by "
+            "side (passage batches, or the service's queries); torch uses this many per call; "
+            "0: one per CPU core."
+        ),
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Passages per encoder batch.")
     max_words: int = Field(200, ge=20, le=1000, description="Hard upper limit of words a passage.")

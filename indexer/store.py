@@ -35,6 +35,7 @@ from indexer.chunking import ChunkedDocument
 from indexer.documents import Document
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound
 from indexer.lexical import LexicalIndex, build_lexical
+from indexer.vectors import build_passage_index, read_passage_index
 
 # 2: generations carry lexical/ (BM25), which the searcher needs.
 FORMAT_VERSION = 2
@@ -62,6 +63,9 @@ class Manifest(BaseModel):
     sentence_count: int
     chunking: dict[str, int]
     faiss_index: str
+    embedding_backend: str = "unrecorded"
+    """How the vectors were computed (torch, onnx, onnx-int8), for information only: the backends
+    agree to cosine >= 0.985, so an index stays readable by any backend of the same model."""
     documents: dict[str, str]
     """Content hash of every document, by id: what an incremental build compares against."""
 
@@ -93,7 +97,7 @@ class IndexSnapshot:
             self.passages = np.load(path / "passages.npy", mmap_mode="r")
             self.sentences = np.load(path / "sentences.npy", mmap_mode="r")
             self.sentence_vectors = np.load(path / "sentence_vectors.npy", mmap_mode="r")
-            self.faiss_index = faiss.read_index(str(path / "passages.faiss"))
+            self.faiss_index = read_passage_index(path / "passages.faiss")
             self.lexical = LexicalIndex(path / LEXICAL_DIR, len(self.passages))
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
             raise IndexCorrupt(f"generation {path.name} cannot be read: {exc}") from exc
@@ -193,6 +197,7 @@ class IndexStore:
         sentence_vectors: np.ndarray,
         model_name: str,
         chunking: dict[str, int],
+        embedding_backend: str = "unrecorded",
     ) -> Manifest:
         """Write a new generation and make it live in one atomic step."""
         built_at = datetime.now(UTC)
@@ -210,6 +215,7 @@ class IndexStore:
                 sentence_vectors,
                 model_name,
                 chunking,
+                embedding_backend,
             )
             _fsync_tree(tmp)
             final = self.generations_dir / name
@@ -240,6 +246,7 @@ def _write_generation(
     sentence_vectors: np.ndarray,
     model_name: str,
     chunking: dict[str, int],
+    embedding_backend: str,
 ) -> Manifest:
     passages = np.zeros(sum(len(c.passages) for c in chunked), dtype=PASSAGE_DTYPE)
     sentences = np.zeros(sum(len(c.sentences) for c in chunked), dtype=SENTENCE_DTYPE)
@@ -266,9 +273,7 @@ def _write_generation(
     np.save(folder / "sentences.npy", sentences)
     np.save(folder / "passage_vectors.npy", passage_vectors.astype(np.float32, copy=False))
     np.save(folder / "sentence_vectors.npy", sentence_vectors.astype(np.float32, copy=False))
-    index = faiss.IndexFlatIP(dimension)
-    if len(passage_vectors):
-        index.add(np.ascontiguousarray(passage_vectors, dtype=np.float32))
+    index, faiss_kind = build_passage_index(passage_vectors)
     faiss.write_index(index, str(folder / "passages.faiss"))
     build_lexical(
         folder / LEXICAL_DIR,
@@ -285,7 +290,8 @@ def _write_generation(
         passage_count=len(passages),
         sentence_count=len(sentences),
         chunking=chunking,
-        faiss_index="IndexFlatIP",
+        faiss_index=faiss_kind,
+        embedding_backend=embedding_backend,
         documents={c.document.doc_id: c.document.content_hash for c in chunked},
     )
     (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")

@@ -10,9 +10,11 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
-from indexer import Embedder, IndexStore, SentenceTransformerEmbedder
+from indexer import Embedder, IndexStore, make_embedder
 from indexer.errors import IndexerError, IndexLocked
+from indexer.vectors import set_faiss_threads
 from service import admin, web
+from service.encoding import QueryEncoder
 from service.errors import (
     BadQuery,
     DocumentNotFound,
@@ -47,13 +49,13 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         model = embedder
         if model is None:
-            model = await run_in_threadpool(
-                SentenceTransformerEmbedder,
-                settings.model_path,
-                settings.model_name,
-                settings.batch_size,
-            )
-        live = LiveIndex(IndexStore(settings.index_dir), model, settings.retrieval_mode)
+            model = await run_in_threadpool(make_embedder, settings)
+        encoder = QueryEncoder(model, settings.query_cache_size, settings.query_batch_wait_ms)
+        # Lazily built parts of the model (ONNX sessions) are made now, not in a first request.
+        await run_in_threadpool(model.encode_query, "warm-up")
+        set_faiss_threads(1)
+        live = LiveIndex(IndexStore(settings.index_dir), encoder, settings.retrieval_mode)
+        # Reindexing encodes passages with the model itself, off the query encoder's threads.
         reindexer = Reindexer(settings, model, live)
         if settings.watch:
             await run_in_threadpool(reindexer.start_watching)
@@ -66,6 +68,7 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
         finally:
             live.stop_polling()
             reindexer.close()
+            encoder.close()
 
     app = FastAPI(
         title="News QA",

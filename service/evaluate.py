@@ -42,10 +42,10 @@ from indexer import (
     Embedder,
     IndexSettings,
     IndexStore,
-    SentenceTransformerEmbedder,
     build_index,
     chunking,
     lexical,
+    make_embedder,
 )
 from indexer.errors import IndexerError
 from indexer.store import FORMAT_VERSION
@@ -350,9 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         questions += off_topic_questions(args.off_topic)
     # Settings come from the environment (NEWSQA_*), like the service's own.
     settings = ServiceSettings(**{})
-    embedder = SentenceTransformerEmbedder(
-        settings.model_path, settings.model_name, settings.batch_size
-    )
+    embedder = make_embedder(settings)
     reports = evaluate(args.corpus, questions, modes, settings, embedder)
     print(f"{len(questions)} questions, corpus {args.corpus}")
     print(markdown_table(reports))

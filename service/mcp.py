@@ -29,7 +29,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 from starlette.types import Receive, Scope, Send
 
-from indexer import IndexStore, SentenceTransformerEmbedder
+from indexer import IndexStore, make_embedder
 from indexer.errors import IndexerError
 from service.auth import check_bearer
 from service.errors import ServiceError, describe_validation_errors
@@ -173,9 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {k: v for k, v in vars(args).items() if v is not None}
     settings = ServiceSettings(**overrides)
     try:
-        embedder = SentenceTransformerEmbedder(
-            settings.model_path, settings.model_name, settings.batch_size
-        )
+        embedder = make_embedder(settings)
     except IndexerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -31,6 +31,18 @@ class ServiceSettings(IndexSettings):
             "(for comparisons, see the README's Quality section)."
         ),
     )
+    query_cache_size: int = Field(
+        1024, ge=0, le=1_000_000, description="Query vectors kept in an LRU cache; 0 turns it off."
+    )
+    query_batch_wait_ms: float = Field(
+        0.0,
+        ge=0.0,
+        le=50.0,
+        description=(
+            "How long the query encoder waits for more concurrent queries before encoding a "
+            "batch (torch and fp32 ONNX); 0 batches only the queries already waiting."
+        ),
+    )
     api_key: SecretStr | None = Field(
         None,
         description=(

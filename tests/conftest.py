@@ -2,6 +2,7 @@
 server per test session for the integration tests."""
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import IndexSettings, SentenceTransformerEmbedder, build_index
+from indexer import Embedder, IndexSettings, build_index, make_embedder
 from service.evaluate import free_port, running_server
 from service.settings import ServiceSettings
 
@@ -18,6 +19,9 @@ REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 SEED_ID = "000_8cbc50e82d9fbfeb.txt"
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+# One ONNX export of the model for the whole suite, subprocesses (indexer, stdio MCP) included.
+os.environ.setdefault("NEWSQA_ONNX_CACHE_DIR", str(REPO / ".cache" / "onnx"))
 
 
 class FakeEmbedder:
@@ -47,9 +51,9 @@ def fake_embedder() -> FakeEmbedder:
 
 
 @pytest.fixture(scope="session")
-def real_embedder() -> SentenceTransformerEmbedder:
-    """The bundled all-MiniLM-L6-v2, loaded once for the whole session."""
-    return SentenceTransformerEmbedder(None, "all-MiniLM-L6-v2")
+def real_embedder() -> Embedder:
+    """The bundled all-MiniLM-L6-v2 with the default backend, loaded once for the session."""
+    return make_embedder(IndexSettings())
 
 
 @pytest.fixture(scope="session")

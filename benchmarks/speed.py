@@ -1,0 +1,263 @@
+"""Speed of this service against the naive pipeline, on the same corpus, in the same run.
+
+The corpus is the shared SQuAD sample's paragraphs, one article per title. Measured:
+
+- indexing: a whole ``python -m indexer`` run (process start and model load included) against the
+  naive pipeline's bare encode throughput of the same passages (sentence-transformers + torch);
+- query latency p50/p95/p99 over HTTP at concurrency 1, with distinct questions (no cache hits),
+  against the naive in-process encode + ``IndexFlatIP`` search;
+- requests/s at 8 and 32 concurrent HTTP clients (distinct questions; then cached ones apart),
+  against the naive pipeline called from as many threads;
+- cold start to ready with a ~10k-passage index, and peak RSS of both processes.
+
+    python -m benchmarks.speed [--data DIR] [--index-size N]
+"""
+
+import argparse
+import asyncio
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import numpy as np
+
+from benchmarks.speed_quality import DATA, read_jsonl
+from indexer import IndexSettings, IndexStore
+from indexer.build import chunk_documents
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_articles(data: Path, folder: Path, copies: int = 1) -> int:
+    """One .txt article per SQuAD title (``copies`` times, under distinct names); total words."""
+    by_title: dict[str, list[str]] = defaultdict(list)
+    for doc in read_jsonl(data / "corpus.jsonl"):
+        by_title[doc["title"]].append(doc["text"])
+    folder.mkdir(parents=True, exist_ok=True)
+    words = 0
+    for copy in range(copies):
+        for title, paragraphs in by_title.items():
+            text = title.replace("_", " ") + "\n\n" + "\n\n".join(paragraphs) + "\n"
+            (folder / f"{title}-{copy}.txt").write_text(text, encoding="utf-8")
+            words += len(text.split())
+    return words
+
+
+def run_indexer(articles: Path, index_dir: Path, env: dict[str, str]) -> float:
+    began = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "indexer", str(articles), "--index-dir", str(index_dir), "-q"],
+        check=True,
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - began
+
+
+def write_large_index(data: Path, work: Path, small: Path, size: int) -> int:
+    """A ~``size``-passage generation from copies of the corpus, reusing the small index's
+    vectors (copies chunk identically), so no time is spent encoding what start-up never reads."""
+    store = IndexStore(small)
+    manifest = store.read_manifest()
+    generation = store.generations_dir / manifest.generation
+    copies = max(1, round(size / manifest.passage_count))
+    write_articles(data, work / "copies", copies)
+    settings = IndexSettings(index_dir=work / "large")
+    chunked = chunk_documents([work / "copies"], settings)
+    passage_vectors = np.load(generation / "passage_vectors.npy")
+    sentence_vectors = np.load(generation / "sentence_vectors.npy")
+    written = IndexStore(settings.index_dir).write(
+        chunked,
+        passage_vectors=np.tile(passage_vectors, (copies, 1)),
+        sentence_vectors=np.tile(sentence_vectors, (copies, 1)),
+        model_name=manifest.model_name,
+        chunking=manifest.chunking,
+        embedding_backend=manifest.embedding_backend,
+    )
+    return written.passage_count
+
+
+def passage_texts(index_dir: Path) -> list[str]:
+    snapshot = IndexStore(index_dir).open(*_model_of(index_dir))
+    return [snapshot.passage(i).text for i in range(len(snapshot.passages))]
+
+
+def _model_of(index_dir: Path) -> tuple[str, int]:
+    manifest = IndexStore(index_dir).read_manifest()
+    return manifest.model_name, manifest.dimension
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_service(
+    index_dir: Path, port: int, env: dict[str, str]
+) -> tuple[subprocess.Popen, float]:
+    """Start ``python -m service`` and return it with the seconds until /ready answered 200."""
+    began = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service", "--index-dir", str(index_dir), "--port", str(port)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+        while time.perf_counter() - began < 120:
+            try:
+                if client.get("/ready").status_code == 200:
+                    return process, time.perf_counter() - began
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None:
+                break
+            time.sleep(0.01)
+    process.kill()
+    raise RuntimeError("the service did not become ready")
+
+
+def latencies_at_one(port: int, questions: list[str]) -> list[float]:
+    """Seconds per request over one kept-alive connection. The standard library's client costs
+    ~0.1 ms a request, where httpx's ~1 ms would be counted against the service."""
+    out = []
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        for text in questions:
+            began = time.perf_counter()
+            connection.request("GET", "/search?" + urlencode({"q": text, "k": 5}))
+            response = connection.getresponse()
+            response.read()
+            out.append(time.perf_counter() - began)
+            if response.status != 200:
+                raise RuntimeError(f"/search answered {response.status}")
+    finally:
+        connection.close()
+    return out
+
+
+async def load(base_url: str, questions: list[str], clients: int) -> tuple[float, int]:
+    """Requests/s with ``clients`` connections each sending its next question when answered."""
+    pending = iter(questions)
+    errors = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            for text in pending:
+                response = await client.get("/search", params={"q": text, "k": 5})
+                errors += response.status_code != 200
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+    return len(questions) / (time.perf_counter() - began), errors
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentiles(seconds: list[float]) -> tuple[float, float, float]:
+    p50, p95, p99 = np.percentile(np.array(seconds) * 1000, [50, 95, 99])
+    return float(p50), float(p95), float(p99)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA, help="a BEIR folder (SQuAD sample)")
+    parser.add_argument("--index-size", type=int, default=10_000, help="passages for serving")
+    args = parser.parse_args()
+    questions = [q["text"] for q in read_jsonl(args.data / "queries.jsonl")]
+    env = {
+        **os.environ,
+        "NEWSQA_ONNX_CACHE_DIR": str(REPO / ".cache" / "onnx"),
+        "NEWSQA_QUERY_CACHE_SIZE": "4096",
+        "PYTHONPATH": str(REPO),
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp:
+        work = Path(tmp)
+        words = write_articles(args.data, work / "articles")
+        # Once, as the Docker build does: the export is not part of an indexer run.
+        run_indexer(work / "articles", work / "warmup", env)
+        index_seconds = run_indexer(work / "articles", work / "small", env)
+        manifest = IndexStore(work / "small").read_manifest()
+        texts = passage_texts(work / "small")
+        size = write_large_index(args.data, work, work / "small", args.index_size)
+        (work / "passages.json").write_text(json.dumps(texts))
+        (work / "questions.json").write_text(json.dumps(questions))
+        naive_args = [str(work / "passages.json"), str(work / "questions.json"), str(size)]
+        naive = json.loads(
+            subprocess.run(
+                [sys.executable, "-m", "benchmarks.speed_naive", *naive_args],
+                check=True,
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=REPO,
+            ).stdout
+        )
+        port = free_port()
+        process, ready_seconds = start_service(work / "large", port, env)
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            latencies_at_one(port, questions[-20:])  # warm-up, not measured
+            at_one = latencies_at_one(port, questions[:300])
+            rps = {}
+            errors = 0
+            for clients, batch in ((8, questions[300:800]), (32, questions[800:1380])):
+                rps[clients], failed = asyncio.run(load(base_url, batch, clients))
+                errors += failed
+            cached, failed = asyncio.run(load(base_url, questions[300:800], 8))
+            errors += failed
+            rss = peak_rss_mb(process.pid)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    ours_p = percentiles(at_one)
+    naive_p = percentiles(naive["latencies_s"])
+    ours_pps = manifest.passage_count / index_seconds
+    rows = [
+        (
+            "indexing passages/s (whole run vs bare encode)",
+            ours_pps,
+            naive["encode_passages_per_s"],
+        ),
+        ("indexing words/s", words / index_seconds, naive["encode_words_per_s"]),
+        ("query p50 ms (HTTP vs in-process)", ours_p[0], naive_p[0]),
+        ("query p95 ms", ours_p[1], naive_p[1]),
+        ("query p99 ms", ours_p[2], naive_p[2]),
+        ("requests/s, 8 clients", rps[8], naive["rps"]["8"]),
+        ("requests/s, 32 clients", rps[32], naive["rps"]["32"]),
+        ("requests/s, 8 clients, cached queries", cached, naive["rps"]["8"]),
+        (f"cold start to ready s ({size} passages)", ready_seconds, naive["ready_s"]),
+        ("peak RSS MB", rss, naive["peak_rss_mb"]),
+    ]
+    print(
+        f"corpus: {manifest.document_count} articles, {manifest.passage_count} passages, "
+        f"{manifest.sentence_count} sentences, {words} words; backend {manifest.embedding_backend}"
+    )
+    print(f"{'measure':<48} {'ours':>9} {'naive':>9} {'ours/naive':>11}")
+    for label, ours, theirs in rows:
+        print(f"{label:<48} {ours:9.2f} {theirs:9.2f} {ours / theirs:10.2f}x")
+    print(f"HTTP errors: {errors}; p99/p50 at concurrency 1: {ours_p[2] / ours_p[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

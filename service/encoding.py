@@ -1,0 +1,166 @@
+"""Query encoding for a busy service: an LRU cache in front, and one batching thread behind.
+
+Routes run in FastAPI's thread pool, so many requests may want a query vector at once. Rather
+than each thread running the transformer (threads fighting over two cores), every request hands
+its text to a fixed set of encoder threads and waits. An encoder thread encodes whatever has
+queued up while it was busy, as one batch: at concurrency 1 a query waits for nobody, under load
+batches form by themselves, and one inference over 8 short queries costs far less than 8.
+
+The embedder says how it is best driven: ``parallel_queries`` encoder threads (the ONNX backend
+runs each query on one core, so one thread per core; torch uses every core per call, so one
+thread), and ``query_batch_limit`` queries per call (1 for int8, whose vectors would otherwise
+depend on their batch companions).
+"""
+
+import logging
+import queue
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from indexer import Embedder
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 64
+"""Queries encoded together at most, unless the embedder asks for fewer; a bigger batch only
+delays its first caller."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    text: str
+    done: threading.Event = field(default_factory=threading.Event)
+    vector: np.ndarray | None = None
+    error: BaseException | None = None
+
+
+class QueryEncoder:
+    """An ``Embedder`` whose ``encode_query`` is cached and micro-batched; passages pass through.
+
+    ``wait_ms`` > 0 makes an encoder thread linger that long after the first query of a batch
+    for more to arrive; 0 (the default) takes only those already queued: a lone query never
+    waits for company, and under load batches form anyway. With the int8 default every call
+    takes one query, so lingering could only add latency.
+    """
+
+    def __init__(self, embedder: Embedder, cache_size: int = 1024, wait_ms: float = 0.0) -> None:
+        self.embedder = embedder
+        self.name = embedder.name
+        self.dimension = embedder.dimension
+        self.backend = getattr(embedder, "backend", "unrecorded")
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+        self._wait = wait_ms / 1000
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._workers = max(1, int(getattr(embedder, "parallel_queries", 1)))
+        self._batch_limit = max(
+            1, min(MAX_BATCH, int(getattr(embedder, "query_batch_limit", MAX_BATCH)))
+        )
+        self._threads: list[threading.Thread] = []
+        self._start_lock = threading.Lock()
+
+    def encode_query(self, text: str) -> np.ndarray:
+        cached = self._cached(text)
+        if cached is not None:
+            return cached
+        pending = _Pending(text)
+        self._ensure_thread()
+        self._queue.put(pending)
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        assert pending.vector is not None
+        self._remember(text, pending.vector)
+        return pending.vector
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self.embedder.encode_passages(texts, progress=progress)
+
+    def close(self) -> None:
+        """Stop the encoder threads (queries still queued are answered first)."""
+        with self._start_lock:
+            for _ in self._threads:
+                self._queue.put(None)
+            for thread in self._threads:
+                thread.join(timeout=10)
+            self._threads = []
+
+    def _cached(self, text: str) -> np.ndarray | None:
+        if not self._cache_size:
+            return None
+        with self._cache_lock:
+            vector = self._cache.get(text)
+            if vector is not None:
+                self._cache.move_to_end(text)
+            return vector
+
+    def _remember(self, text: str, vector: np.ndarray) -> None:
+        if not self._cache_size:
+            return
+        with self._cache_lock:
+            self._cache[text] = vector
+            self._cache.move_to_end(text)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _ensure_thread(self) -> None:
+        if self._threads:
+            return
+        with self._start_lock:
+            if not self._threads:
+                for number in range(self._workers):
+                    thread = threading.Thread(
+                        target=self._serve, name=f"query-encoder-{number}", daemon=True
+                    )
+                    thread.start()
+                    self._threads.append(thread)
+
+    def _serve(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            deadline = time.monotonic() + self._wait
+            stop = False
+            while len(batch) < self._batch_limit:
+                try:
+                    timeout = deadline - time.monotonic()
+                    item = (
+                        self._queue.get(timeout=timeout)
+                        if timeout > 0
+                        else self._queue.get_nowait()
+                    )
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            self._encode(batch)
+            if stop:
+                return
+
+    def _encode(self, batch: list[_Pending]) -> None:
+        texts = [item.text for item in batch]
+        try:
+            encode_many = getattr(self.embedder, "encode_queries", None)
+            if encode_many is not None:
+                vectors = encode_many(texts)
+            else:
+                vectors = np.stack([self.embedder.encode_query(text) for text in texts])
+        except Exception as exc:  # handed to every waiting request, which re-raises it
+            for item in batch:
+                item.error = exc
+                item.done.set()
+            return
+        for item, vector in zip(batch, vectors, strict=True):
+            vector.setflags(write=False)
+            item.vector = vector
+            item.done.set()
