@@ -31,7 +31,8 @@ import numpy as np
 
 from benchmarks.speed_quality import DATA, read_jsonl
 from indexer import IndexSettings, IndexStore
-from indexer.build import chunk_documents
+from indexer.build import unique_documents
+from indexer.chunking import Chunker
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,7 +73,9 @@ def write_large_index(data: Path, work: Path, small: Path, size: int) -> int:
     copies = max(1, round(size / manifest.passage_count))
     write_articles(data, work / "copies", copies)
     settings = IndexSettings(index_dir=work / "large")
-    chunked = chunk_documents([work / "copies"], settings)
+    chunker = Chunker(settings.target_words, settings.max_words, settings.overlap_sentences)
+    chunked = [chunker.split(doc) for doc in unique_documents([work / "copies"])]
+    chunked = [item for item in chunked if item.passages]
     passage_vectors = np.load(generation / "passage_vectors.npy")
     sentence_vectors = np.load(generation / "sentence_vectors.npy")
     written = IndexStore(settings.index_dir).write(
