@@ -15,6 +15,8 @@ words indexed whole and by part ("Goldberg-Polin" gives "goldberg-polin", "goldb
 "polin"), English stop words dropped, the rest Snowball-stemmed.
 """
 
+import hashlib
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -120,22 +122,87 @@ def query_terms(text: str) -> list[str]:
     return list(dict.fromkeys(tokenize(text)))
 
 
+TERMS_FILE = "terms.npz"
+"""Each passage's terms, keyed by a hash of its text and title: the next generation reuses
+them instead of tokenizing again (tokenizing is most of the cost of building BM25)."""
+
+
 def build_lexical(
-    folder: Path, passage_texts: Sequence[str], passage_titles: Sequence[str]
+    folder: Path,
+    passage_texts: Sequence[str],
+    passage_titles: Sequence[str],
+    previous: Path | None = None,
 ) -> None:
-    """Write the BM25 index of one generation's passages into ``folder``."""
-    corpus = [
-        tokenize(text) + tokenize(title) * TITLE_REPEATS
-        for text, title in zip(passage_texts, passage_titles, strict=True)
+    """Write the BM25 index of one generation's passages into ``folder``; passages whose
+    text and title are unchanged since the ``previous`` generation's lexical folder reuse
+    its terms, so an incremental build tokenizes only what changed."""
+    known = _TermCache.load(previous)
+    vocab = dict(known.vocab)
+    keys = [
+        _passage_key(text, title) for text, title in zip(passage_texts, passage_titles, strict=True)
     ]
+    documents: list[np.ndarray] = []
+    for key, text, title in zip(keys, passage_texts, passage_titles, strict=True):
+        ids = known.ids_of(key)
+        if ids is None:
+            terms = tokenize(text) + tokenize(title) * TITLE_REPEATS
+            # bm25s needs one token a document; an empty passage gets "", which no query has.
+            ids = np.array([vocab.setdefault(t, len(vocab)) for t in terms or [""]], np.int64)
+        documents.append(ids)
+    if not documents:
+        documents.append(np.array([vocab.setdefault("", len(vocab))], np.int64))
+    flat = np.concatenate(documents)
+    # Keep only the terms in use, renumbered 0..n-1 as bm25s wants.
+    used, compact = np.unique(flat, return_inverse=True)
+    terms_by_id = np.array(list(vocab), dtype=str)[used] if len(vocab) else np.array([], str)
+    offsets = np.concatenate(([0], np.cumsum([len(d) for d in documents])))
+    corpus = [compact[a:b].tolist() for a, b in itertools.pairwise(offsets)]
     retriever = bm25s.BM25()
-    # bm25s needs one document and one token to build its matrices; an empty generation
-    # gets an empty-string token that no query ever produces.
     retriever.index(
-        [tokens or [""] for tokens in corpus] or [[""]],
-        show_progress=False,
+        (corpus, {t: i for i, t in enumerate(terms_by_id.tolist())}), show_progress=False
     )
     retriever.save(str(folder), show_progress=False)
+    np.savez(
+        folder / TERMS_FILE,
+        keys=np.array(keys[: len(passage_texts)], dtype="S16"),
+        offsets=offsets[: len(passage_texts) + 1],
+        ids=compact.astype(np.int32),
+        vocab=terms_by_id,
+    )
+
+
+def _passage_key(text: str, title: str) -> bytes:
+    return hashlib.blake2b(f"{title}\x00{text}".encode(), digest_size=16).digest()
+
+
+class _TermCache:
+    """The terms of a previous generation's passages, by passage key, as term ids."""
+
+    def __init__(self, keys: np.ndarray, offsets: np.ndarray, ids: np.ndarray, vocab: list[str]):
+        self._where = {bytes(key): i for i, key in enumerate(keys)}
+        self._offsets = offsets
+        self._ids = ids.astype(np.int64)
+        self.vocab = {term: i for i, term in enumerate(vocab)}
+
+    @classmethod
+    def load(cls, folder: Path | None) -> "_TermCache":
+        """The cache of ``folder``, or an empty one when there is none or it cannot be read:
+        the cache only saves time, it is never needed for a correct index."""
+        try:
+            if folder is None:
+                raise FileNotFoundError
+            with np.load(folder / TERMS_FILE) as stored:
+                return cls(
+                    stored["keys"], stored["offsets"], stored["ids"], stored["vocab"].tolist()
+                )
+        except (OSError, ValueError, KeyError):
+            return cls(np.array([], "S16"), np.array([0]), np.array([], np.int64), [])
+
+    def ids_of(self, key: bytes) -> np.ndarray | None:
+        row = self._where.get(key)
+        if row is None:
+            return None
+        return self._ids[self._offsets[row] : self._offsets[row + 1]]
 
 
 class LexicalIndex:

@@ -216,6 +216,7 @@ class IndexStore:
                 model_name,
                 chunking,
                 embedding_backend,
+                previous_lexical=self._lexical_dir(self.current_generation()),
             )
             _fsync_tree(tmp)
             final = self.generations_dir / name
@@ -226,6 +227,9 @@ class IndexStore:
             raise
         self._point_current_at(name)
         return manifest
+
+    def _lexical_dir(self, generation: str | None) -> Path | None:
+        return None if generation is None else self.generations_dir / generation / LEXICAL_DIR
 
     def _point_current_at(self, name: str) -> None:
         pointer = self.index_dir / f"{CURRENT_FILE}.tmp"
@@ -247,6 +251,7 @@ def _write_generation(
     model_name: str,
     chunking: dict[str, int],
     embedding_backend: str,
+    previous_lexical: Path | None,
 ) -> Manifest:
     passages = np.zeros(sum(len(c.passages) for c in chunked), dtype=PASSAGE_DTYPE)
     sentences = np.zeros(sum(len(c.sentences) for c in chunked), dtype=SENTENCE_DTYPE)
@@ -279,6 +284,7 @@ def _write_generation(
         folder / LEXICAL_DIR,
         passage_texts=[p.text for c in chunked for p in c.passages],
         passage_titles=[c.document.title for c in chunked for _ in c.passages],
+        previous=previous_lexical,
     )
     manifest = Manifest(
         format_version=FORMAT_VERSION,

@@ -91,3 +91,44 @@ def test_an_empty_generation_still_opens(tmp_path: Path) -> None:
     store.write([], np.zeros((0, 4), np.float32), np.zeros((0, 4), np.float32), "m", {})
     snapshot = store.open("m", 4)
     assert len(snapshot.lexical.passage_scores(["doha"])) == 0
+
+
+def test_next_generation_reuses_terms_and_scores_like_a_fresh_build(
+    tmp_path: Path, monkeypatch
+) -> None:
+    before = ["Negotiators met in Doha.", "Hersh Goldberg-Polin was held.", "Sunny all week."]
+    after = ["Negotiators met in Doha.", "Hersh Goldberg-Polin was freed.", "", "Rain in Gaza."]
+    titles = ["Talks", "Hostages", "Empty", "Weather"]
+    build_lexical(tmp_path / "old", before, titles[:3])
+
+    import indexer.lexical as lexical
+
+    calls: list[str] = []
+    real_tokenize = lexical.tokenize
+
+    def counting(text: str) -> list[str]:
+        calls.append(text)
+        return real_tokenize(text)
+
+    monkeypatch.setattr(lexical, "tokenize", counting)
+    build_lexical(tmp_path / "new", after, titles, previous=tmp_path / "old")
+    # Only the changed, the empty and the added passage were tokenized (text and title each).
+    assert sorted(calls) == sorted(after[1:] + titles[1:])
+    monkeypatch.undo()
+    build_lexical(tmp_path / "fresh", after, titles)
+
+    reused, fresh = LexicalIndex(tmp_path / "new", 4), LexicalIndex(tmp_path / "fresh", 4)
+    for question in ("Doha negotiators", "Goldberg-Polin freed", "rain sunny", "weather talks"):
+        terms = query_terms(question)
+        assert np.allclose(reused.passage_scores(terms), fresh.passage_scores(terms))
+        assert np.allclose(reused.passage_coverage(terms), fresh.passage_coverage(terms))
+    (sunny,) = tokenize("sunny")
+    assert sunny in LexicalIndex(tmp_path / "old", 3).passages.vocab_dict
+    assert sunny not in reused.passages.vocab_dict  # gone with its passage
+
+
+def test_an_unreadable_term_cache_only_costs_time(tmp_path: Path) -> None:
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "terms.npz").write_bytes(b"not a numpy archive")
+    build_lexical(tmp_path / "new", ["Doha talks."], ["Talks"], previous=tmp_path / "old")
+    assert LexicalIndex(tmp_path / "new", 1).passage_scores(["doha"])[0] > 0
