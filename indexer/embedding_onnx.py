@@ -10,6 +10,7 @@ Inference is the model's own recipe done by hand: tokenize (truncated at the mod
 Texts are sorted by token count before batching so a batch pads to similar lengths.
 """
 
+import gc
 import hashlib
 import json
 import logging
@@ -17,6 +18,7 @@ import os
 import shutil
 import tempfile
 import threading
+import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -100,11 +102,21 @@ def _export(model_path: Path, out: Path, target: str) -> None:
         from sentence_transformers import SentenceTransformer
         from sentence_transformers.backend import export_dynamic_quantized_onnx_model
 
-        model = SentenceTransformer(
-            str(model_path), backend="onnx", device="cpu", local_files_only=True
-        )
-        model.save_pretrained(str(out))
-        export_dynamic_quantized_onnx_model(model, target, str(out))
+        # The export runs torch's legacy ONNX tracer through optimum, which emits a cascade of
+        # deprecation and tracer warnings that are neither ours to act on nor a sign of a bad
+        # export (the tests check the exported model against torch); a one-off step should not
+        # print them, nor turn them into errors where warnings are errors.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = SentenceTransformer(
+                str(model_path), backend="onnx", device="cpu", local_files_only=True
+            )
+            model.save_pretrained(str(out))
+            export_dynamic_quantized_onnx_model(model, target, str(out))
+            # The exporter leaves temporary folders to the garbage collector, whose clean-up
+            # warns: collect them here, inside the filter.
+            del model
+            gc.collect()
     except (OSError, ValueError, ImportError, RuntimeError) as exc:
         raise EmbeddingModelError(f"cannot export {model_path} to ONNX: {exc}") from exc
     finally:
