@@ -33,8 +33,9 @@ PAGE_HEADERS = {
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/")
-@router.get("/view")
+# HEAD too: `curl -I` and uptime checkers probe a page that way.
+@router.api_route("/", methods=["GET", "HEAD"])
+@router.api_route("/view", methods=["GET", "HEAD"])
 def page() -> FileResponse:
     """The page: ``/`` asks; ``/view?doc=ID&start=N&end=M`` shows a document with the cited
     span highlighted. One HTML file; its script picks the view from the path."""

@@ -242,6 +242,12 @@ def test_pages_and_assets_send_a_strict_content_security_policy(api: httpx.Clien
         assert "unsafe-inline" not in csp
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "no-referrer"
+    for path in ["/", "/view"]:
+        head = api.head(path)
+        assert (
+            head.status_code == 200
+            and "default-src 'self'" in head.headers["content-security-policy"]
+        )
 
 
 def test_phone_width_page_fits_and_is_saved_as_screenshots(
