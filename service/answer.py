@@ -46,7 +46,7 @@ SENTENCE_WEIGHTS = SentenceWeights(dense=0.2, coverage=0.3, context=0.1, passage
 # Two adjacent sentences are answered together when the weaker scores within this margin of
 # the stronger: the largest margin that keeps pairs to about one answer in ten on the data.
 PAIR_MARGIN = 0.03
-# Passages whose sentences' terms are kept, per generation (a few kB each).
+# Passages whose sentences' terms are kept, per generation (~3 kB each: 12 MB when full).
 PASSAGE_TERMS_CACHE = 4096
 # Confidence = CONFIDENCE_DENSE * cosine + (1 - CONFIDENCE_DENSE) * coverage.
 CONFIDENCE_DENSE = 0.7
