@@ -18,7 +18,9 @@ in the index is its "best" match. Weights, margin and the default threshold were
 measurement (``python -m benchmarks.quality_fit``, README "Quality").
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,6 +46,8 @@ SENTENCE_WEIGHTS = SentenceWeights(dense=0.2, coverage=0.3, context=0.1, passage
 # Two adjacent sentences are answered together when the weaker scores within this margin of
 # the stronger: the largest margin that keeps pairs to about one answer in ten on the data.
 PAIR_MARGIN = 0.03
+# Passages whose sentences' terms are kept, per generation (~3 kB each: 12 MB when full).
+PASSAGE_TERMS_CACHE = 4096
 # Confidence = CONFIDENCE_DENSE * cosine + (1 - CONFIDENCE_DENSE) * coverage.
 CONFIDENCE_DENSE = 0.7
 
@@ -87,12 +91,37 @@ class SentenceCandidates:
         return best, best
 
 
-def coverage(terms: list[str], idf: np.ndarray, present: set[str]) -> float:
-    """Share of the query's idf mass whose terms occur in ``present`` (0 without terms)."""
-    total = float(idf.sum())
-    if not terms or total <= 0:
-        return 0.0
-    return float(sum(w for t, w in zip(terms, idf, strict=True) if t in present) / total)
+class TermWeights:
+    """A query's terms with their idf weights, summed once per query."""
+
+    def __init__(self, terms: Sequence[str], idf: np.ndarray) -> None:
+        self.terms = list(terms)
+        self.weights = [float(w) for w in idf]
+        total = float(idf.sum())
+        self.total = total if self.terms and total > 0 else 0.0
+
+    def coverage_by_sentence(self, masks: Sequence[int], count: int) -> np.ndarray:
+        """Per sentence, the share of the query's idf mass whose terms it contains, given per
+        term the bit mask of the sentences that contain it (bit i = sentence i); 0 without
+        terms."""
+        return np.array([self._share([mask >> i & 1 for mask in masks]) for i in range(count)])
+
+    def _share(self, present: Sequence[bool | int]) -> float:
+        if not self.total:
+            return 0.0
+        # Summed in term order, as the weights of a query always were.
+        return sum(w for w, hit in zip(self.weights, present, strict=True) if hit) / self.total
+
+
+@dataclass(frozen=True, slots=True)
+class PassageTerms:
+    """A passage's sentence spans and which of its sentences contain each term: derived from the
+    generation alone, so computed once per passage and shared by every query."""
+
+    spans: tuple[tuple[int, int], ...]
+    sentences_with: dict[str, int]
+    """Term -> bit mask of the passage's sentences whose text contains it (bit i = sentence i)."""
+    title: frozenset[str]
 
 
 class SentenceScorer:
@@ -109,26 +138,46 @@ class SentenceScorer:
         self.weights = weights
         self.pair_margin = pair_margin
         self.confidence_dense = confidence_dense
+        # Tokenizing a passage's sentences is most of the cost of scoring them, and its result
+        # depends on the generation only: hot passages are tokenized once.
+        self._terms = lru_cache(maxsize=PASSAGE_TERMS_CACHE)(self._passage_terms)
+        self._title_terms = lru_cache(maxsize=PASSAGE_TERMS_CACHE)(_title_terms)
 
     def candidates(self, passage: PassageRef, signals: "Signals") -> SentenceCandidates:
         """The signals of each sentence of ``passage`` for the query behind ``signals``."""
-        idf = self.snapshot.lexical.idf(signals.terms)
-        title = set(tokenize(passage.document.title))
+        found = self._terms(passage.passage_id)
+        count = len(found.spans)
+        everyone = (1 << count) - 1
+        own: list[int] = []
+        context: list[int] = []
+        for term in signals.term_weights.terms:
+            if term in found.title:
+                own.append(everyone)
+                context.append(everyone)
+            else:
+                mask = found.sentences_with.get(term, 0)
+                own.append(mask)
+                # The context of sentence i is sentence i with sentence i - 1.
+                context.append((mask | mask << 1) & everyone)
         ids = np.arange(passage.first_sentence, passage.last_sentence + 1)
-        spans = [self.snapshot.sentence_span(int(i)) for i in ids]
-        words = [set(tokenize(passage.document.text[start:end])) for start, end in spans]
-        previous = [set[str](), *words[:-1]]
         return SentenceCandidates(
-            spans=spans,
+            spans=list(found.spans),
             dense=np.asarray(signals.sentence_dense[ids], dtype=np.float64),
-            coverage=np.array([coverage(signals.terms, idf, w | title) for w in words]),
-            context=np.array(
-                [
-                    coverage(signals.terms, idf, w | p | title)
-                    for w, p in zip(words, previous, strict=True)
-                ]
-            ),
+            coverage=signals.term_weights.coverage_by_sentence(own, count),
+            context=signals.term_weights.coverage_by_sentence(context, count),
         )
+
+    def _passage_terms(self, passage_id: int) -> PassageTerms:
+        passage = self.snapshot.passage(passage_id)
+        rows = self.snapshot.sentences[passage.first_sentence : passage.last_sentence + 1]
+        spans = tuple(
+            (int(start), int(end)) for start, end in zip(rows["start"], rows["end"], strict=True)
+        )
+        sentences_with: dict[str, int] = {}
+        for i, (start, end) in enumerate(spans):
+            for term in set(tokenize(passage.document.text[start:end])):
+                sentences_with[term] = sentences_with.get(term, 0) | 1 << i
+        return PassageTerms(spans, sentences_with, self._title_terms(passage.document.title))
 
     def best(self, passage: PassageRef, signals: "Signals", passage_score: float) -> ScoredSentence:
         """The passage's sentence (or adjacent pair) that best answers the query."""
@@ -141,6 +190,10 @@ class SentenceScorer:
         ) * float(found.coverage[best])
         span = (found.spans[first][0], found.spans[last][1])
         return ScoredSentence(span, float(scores[best]), confidence)
+
+
+def _title_terms(title: str) -> frozenset[str]:
+    return frozenset(tokenize(title))
 
 
 @dataclass(frozen=True, slots=True)

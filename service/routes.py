@@ -1,8 +1,15 @@
-"""HTTP routes: thin translations between HTTP and the Searcher."""
+"""HTTP routes: thin translations between HTTP and the Searcher.
+
+The query routes are ``async`` and hand only the search itself to the thread pool (it blocks on
+the model and numpy): FastAPI runs a sync route, each sync dependency and the validation of a
+sync route's response in the thread pool one after another, and those hand-offs cost more than
+the rest of the route. The dependencies do no work, so they are ``async`` too.
+"""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from service import queries
 from service.live import LiveIndex
@@ -29,12 +36,12 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def live_index(request: Request) -> LiveIndex:
+async def live_index(request: Request) -> LiveIndex:
     live: LiveIndex = request.app.state.live
     return live
 
 
-def settings(request: Request) -> ServiceSettings:
+async def settings(request: Request) -> ServiceSettings:
     current: ServiceSettings = request.app.state.settings
     return current
 
@@ -46,27 +53,30 @@ KParam = Annotated[int, Query(description=f"How many passages (1-{MAX_K}).")]
 
 
 @router.get("/search", response_model=SearchResponse, responses=ERRORS, tags=["search"])
-def search_get(live: Live, q: QueryParam, k: KParam = DEFAULT_K) -> SearchResponse:
+async def search_get(live: Live, q: QueryParam, k: KParam = DEFAULT_K) -> SearchResponse:
     """Ranked passages for a query, each with a checkable citation and its best sentence."""
-    return queries.search(live.searcher(), SearchRequest(query=q, k=k))
+    return await run_in_threadpool(queries.search, live.searcher(), SearchRequest(query=q, k=k))
 
 
 @router.post("/search", response_model=SearchResponse, responses=ERRORS, tags=["search"])
-def search_post(live: Live, body: SearchRequest) -> SearchResponse:
+async def search_post(live: Live, body: SearchRequest) -> SearchResponse:
     """Same as ``GET /search``, with a JSON body."""
-    return queries.search(live.searcher(), body)
+    return await run_in_threadpool(queries.search, live.searcher(), body)
 
 
 @router.get("/ask", response_model=AskResponse, responses=ERRORS, tags=["search"])
-def ask_get(live: Live, config: Settings, q: QueryParam, k: KParam = DEFAULT_K) -> AskResponse:
+async def ask_get(
+    live: Live, config: Settings, q: QueryParam, k: KParam = DEFAULT_K
+) -> AskResponse:
     """The single best answering sentence with its citation, or ``answer: null`` and a reason."""
-    return queries.ask(live.searcher(), AskRequest(question=q, k=k), config.min_answer_score)
+    request = AskRequest(question=q, k=k)
+    return await run_in_threadpool(queries.ask, live.searcher(), request, config.min_answer_score)
 
 
 @router.post("/ask", response_model=AskResponse, responses=ERRORS, tags=["search"])
-def ask_post(live: Live, config: Settings, body: AskRequest) -> AskResponse:
+async def ask_post(live: Live, config: Settings, body: AskRequest) -> AskResponse:
     """Same as ``GET /ask``, with a JSON body."""
-    return queries.ask(live.searcher(), body, config.min_answer_score)
+    return await run_in_threadpool(queries.ask, live.searcher(), body, config.min_answer_score)
 
 
 @router.get(

@@ -27,7 +27,7 @@ import numpy as np
 
 from indexer import Embedder, IndexSnapshot, PassageRef
 from indexer.lexical import query_terms
-from service.answer import SentenceScorer
+from service.answer import SentenceScorer, TermWeights
 
 RetrievalMode = Literal["hybrid", "dense", "lexical"]
 
@@ -87,6 +87,7 @@ class Signals:
 
     query_vector: np.ndarray
     terms: list[str]
+    term_weights: TermWeights
     passage_ids: np.ndarray
     dense_passage: np.ndarray
     dense_sentence: np.ndarray
@@ -172,19 +173,22 @@ class Searcher:
         passage_ids = np.array(sorted(candidates), dtype=np.int64)
 
         rows = snapshot.passages[passage_ids]
+        firsts = rows["first"].astype(np.int64)
+        counts = rows["last"].astype(np.int64) - firsts + 1
+        # Where each candidate's sentences start in the concatenation of all of them.
+        offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
         # Only the candidates' sentences are read from the memory-mapped vectors.
-        sentence_ids = np.concatenate(
-            [np.arange(a, b + 1) for a, b in zip(rows["first"], rows["last"], strict=True)]
-        )
+        sentence_ids = np.arange(int(counts.sum())) + np.repeat(firsts - offsets, counts)
         sentence_dense = np.zeros(len(snapshot.sentences), dtype=np.float32)
         sentence_dense[sentence_ids] = snapshot.sentence_vectors[sentence_ids] @ query_vector
         dense_passage = np.asarray(snapshot.passage_vectors[passage_ids]) @ query_vector
         return Signals(
             query_vector=query_vector,
             terms=terms,
+            term_weights=TermWeights(terms, snapshot.lexical.idf(terms)),
             passage_ids=passage_ids,
             dense_passage=dense_passage,
-            dense_sentence=_range_max(sentence_dense, rows["first"], rows["last"]),
+            dense_sentence=np.maximum.reduceat(sentence_dense[sentence_ids], offsets),
             lexical_passage=lexical[passage_ids] / max(float(lexical.max(initial=0.0)), 1e-9),
             coverage=snapshot.lexical.passage_coverage(terms)[passage_ids],
             sentence_dense=sentence_dense,
@@ -213,11 +217,3 @@ def _top(scores: np.ndarray, n: int) -> np.ndarray:
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     return np.argpartition(-scores, n - 1)[:n]
-
-
-def _range_max(values: np.ndarray, firsts: np.ndarray, lasts: np.ndarray) -> np.ndarray:
-    """``max(values[first:last + 1])`` for each inclusive range."""
-    return np.array(
-        [values[int(a) : int(b) + 1].max() for a, b in zip(firsts, lasts, strict=True)],
-        dtype=np.float32,
-    )

@@ -5,18 +5,18 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from service.answer import SentenceCandidates, SentenceWeights, choose_answer, coverage
+from service.answer import SentenceCandidates, SentenceWeights, TermWeights, choose_answer
 from service.search import Searcher
 from tests.service.test_search import seed_snapshot  # noqa: F401 (fixture)
 
 
 def test_coverage_weighs_rare_terms_more() -> None:
-    terms = ["doha", "talk"]
-    idf = np.array([3.0, 1.0])
-    assert coverage(terms, idf, {"doha"}) == pytest.approx(0.75)
-    assert coverage(terms, idf, {"talk"}) == pytest.approx(0.25)
-    assert coverage(terms, idf, set()) == 0
-    assert coverage([], np.zeros(0), {"doha"}) == 0
+    weights = TermWeights(["doha", "talk"], np.array([3.0, 1.0]))
+    # Per term, the bit mask of the sentences containing it: "doha" in sentences 0 and 2,
+    # "talk" in sentences 1 and 2, neither in sentence 3.
+    covered = weights.coverage_by_sentence([0b0101, 0b0110], 4)
+    assert covered == pytest.approx([0.75, 0.25, 1.0, 0.0])
+    assert TermWeights([], np.zeros(0)).coverage_by_sentence([], 1) == pytest.approx([0.0])
 
 
 def test_sentence_scores_add_the_weighted_signals() -> None:
