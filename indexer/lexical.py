@@ -153,7 +153,11 @@ def build_lexical(
         documents.append(np.array([vocab.setdefault("", len(vocab))], np.int64))
     flat = np.concatenate(documents)
     # Keep only the terms in use, renumbered 0..n-1 as bm25s wants.
-    used, compact = np.unique(flat, return_inverse=True)
+    # (A counting pass, not np.unique: no sort of millions of term occurrences.)
+    used = np.flatnonzero(np.bincount(flat, minlength=len(vocab)))
+    renumber = np.zeros(len(vocab), dtype=np.int64)
+    renumber[used] = np.arange(len(used))
+    compact = renumber[flat]
     terms_by_id = np.array(list(vocab), dtype=str)[used] if len(vocab) else np.array([], str)
     offsets = np.concatenate(([0], np.cumsum([len(d) for d in documents])))
     corpus = [compact[a:b].tolist() for a, b in itertools.pairwise(offsets)]
