@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import Embedder, SentenceTransformerEmbedder, build_index
+from indexer import Embedder, build_index, make_embedder
 from indexer.build import BuildReport
 from indexer.documents import load_documents
 from indexer.sentences import sentence_spans
@@ -79,7 +79,7 @@ class StandIn:
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def throughput(embedder: SentenceTransformerEmbedder, texts: list[str]) -> float:
+def throughput(embedder: Embedder, texts: list[str]) -> float:
     """Texts per second of the real model on a sample like the corpus (passages + sentences)."""
     began = time.perf_counter()
     embedder.encode_passages(texts)
@@ -159,7 +159,7 @@ def main() -> None:
     shutil.rmtree(index_dir, ignore_errors=True)
     write_articles(articles, args.articles)
     settings = ServiceSettings(index_dir=index_dir, sources=[articles])
-    embedder = SentenceTransformerEmbedder(None, settings.model_name, settings.batch_size)
+    embedder = make_embedder(settings)
     print(f"{args.articles} articles in {articles}; model {embedder.name}, CPU", flush=True)
 
     def timed(label: str, model: Embedder = embedder) -> BuildReport:
