@@ -16,7 +16,6 @@ words indexed whole and by part ("Goldberg-Polin" gives "goldberg-polin", "goldb
 """
 
 import hashlib
-import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -160,11 +159,12 @@ def build_lexical(
     compact = renumber[flat]
     terms_by_id = np.array(list(vocab), dtype=str)[used] if len(vocab) else np.array([], str)
     offsets = np.concatenate(([0], np.cumsum([len(d) for d in documents])))
-    corpus = [compact[a:b].tolist() for a, b in itertools.pairwise(offsets)]
     retriever = bm25s.BM25()
-    retriever.index(
-        (corpus, {t: i for i, t in enumerate(terms_by_id.tolist())}), show_progress=False
-    )
+    retriever.scores = _bm25_matrix(compact, offsets, len(used), retriever.k1, retriever.b)
+    retriever.vocab_dict = {t: i for i, t in enumerate(terms_by_id.tolist())}
+    # As bm25s.BM25.index does: an empty-string term past the matrix, which no query has.
+    retriever.vocab_dict.setdefault("", len(retriever.vocab_dict))
+    retriever.nonoccurrence_array = None
     retriever.save(str(folder), show_progress=False)
     np.savez(
         folder / TERMS_FILE,
@@ -173,6 +173,37 @@ def build_lexical(
         ids=compact.astype(np.int32),
         vocab=terms_by_id,
     )
+
+
+def _bm25_matrix(
+    terms: np.ndarray, offsets: np.ndarray, vocabulary: int, k1: float, b: float
+) -> dict[str, object]:
+    """bm25s's passage-by-term score matrix (CSC arrays, Lucene BM25, its default), computed
+    with whole-array numpy instead of its per-passage Python loop: the same float32 scores,
+    bit for bit (tested), in half the time, and no list of lists of term ids to build first.
+
+    ``terms`` holds every passage's term ids back to back, passage ``i`` at
+    ``terms[offsets[i]:offsets[i + 1]]``; ids run ``0..vocabulary-1``.
+    """
+    lengths = np.diff(offsets)
+    passages = len(lengths)
+    owner = np.repeat(np.arange(passages, dtype=np.int64), lengths)
+    pairs, frequency = np.unique(owner * vocabulary + terms, return_counts=True)
+    row, column = pairs // vocabulary, pairs % vocabulary
+    document_frequency = np.bincount(column, minlength=vocabulary)
+    # The arithmetic and its float32/float64 steps follow bm25s.scoring exactly.
+    idf = np.log(1 + (passages - document_frequency + 0.5) / (document_frequency + 0.5))
+    idf = idf.astype(np.float32)
+    tf = frequency.astype(np.float32).astype(np.float64)
+    tfc = tf / (k1 * ((1 - b) + b * lengths[row] / lengths.mean()) + tf)
+    data = (idf[column].astype(np.float64) * tfc).astype(np.float32)
+    by_column = np.argsort(column, kind="stable")
+    return {
+        "data": data[by_column],
+        "indices": row[by_column].astype(np.int32),
+        "indptr": np.concatenate(([0], np.cumsum(document_frequency))),
+        "num_docs": passages,
+    }
 
 
 def _passage_key(text: str, title: str) -> bytes:

@@ -132,3 +132,27 @@ def test_an_unreadable_term_cache_only_costs_time(tmp_path: Path) -> None:
     (tmp_path / "old" / "terms.npz").write_bytes(b"not a numpy archive")
     build_lexical(tmp_path / "new", ["Doha talks."], ["Talks"], previous=tmp_path / "old")
     assert LexicalIndex(tmp_path / "new", 1).passage_scores(["doha"])[0] > 0
+
+
+def test_score_matrix_is_bm25s_own_bit_for_bit(tmp_path: Path) -> None:
+    import bm25s
+
+    passages = [
+        "Negotiators met in Doha; Doha hosted the talks.",
+        "Hersh Goldberg-Polin was among the hostages.",
+        "",
+        "The weather was mild and sunny all week in Doha.",
+    ]
+    titles = ["Talks", "Hostages", "Empty", "Weather report"]
+    build_lexical(tmp_path, passages, titles)
+    ours = LexicalIndex(tmp_path, passage_count=4).passages
+    reference = bm25s.BM25()
+    reference.index(
+        [tokenize(p) + tokenize(t) or [""] for p, t in zip(passages, titles, strict=True)],
+        show_progress=False,
+    )
+    for term, column in reference.vocab_dict.items():
+        if term:
+            expected = reference.get_scores([column])
+            assert np.array_equal(ours.get_scores([ours.vocab_dict[term]]), expected), term
+    assert set(ours.vocab_dict) == set(reference.vocab_dict)
