@@ -124,10 +124,6 @@ class IndexSnapshot:
             last_sentence=int(row["last"]),
         )
 
-    def sentence_span(self, sentence_id: int) -> tuple[int, int]:
-        row = self.sentences[sentence_id]
-        return int(row["start"]), int(row["end"])
-
     @cached_property
     def passage_vectors(self) -> np.ndarray:
         """Stored passage vectors: an incremental build copies these instead of re-embedding."""

@@ -27,8 +27,8 @@ def test_index_round_trip_keeps_documents_passages_and_vectors(
     scores, ids = snapshot.faiss_index.search(stored.reshape(1, -1), 1)
     assert ids[0][0] == 2 and scores[0][0] == pytest.approx(1.0, abs=1e-5)
     first, last = passage.first_sentence, passage.last_sentence
-    assert snapshot.sentence_span(first)[0] == passage.start
-    assert snapshot.sentence_span(last)[1] == passage.end
+    assert snapshot.sentences[first]["start"] == passage.start
+    assert snapshot.sentences[last]["end"] == passage.end
 
 
 def test_new_build_replaces_the_pointer_and_leaves_no_temporary_folder(
