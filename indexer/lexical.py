@@ -246,12 +246,23 @@ class LexicalIndex:
     def __init__(self, folder: Path, passage_count: int) -> None:
         self.passages = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
         self.passage_count = passage_count
-        indptr = np.asarray(self.passages.scores["indptr"])
-        self._document_frequency = np.diff(indptr)
+        # The precomputed BM25 matrix (term-major): term t's passages are
+        # ``indices[indptr[t]:indptr[t + 1]]`` and their scores the same slice of ``data``.
+        # Read directly: bm25s' own scorer allocates and fills through ``np.add.at``, ten times
+        # slower than a slice assignment, which is exact here since a term lists a passage once.
+        scores = self.passages.scores
+        self._data = np.asarray(scores["data"]).view(np.ndarray)
+        self._indices = np.asarray(scores["indices"]).view(np.ndarray)
+        self._indptr = np.asarray(scores["indptr"]).view(np.ndarray).tolist()
+        self._document_frequency = np.diff(self._indptr)
 
     def passage_scores(self, terms: Sequence[str]) -> np.ndarray:
         """BM25 score of every passage for the query terms (zeros when none is known)."""
-        return _scores(self.passages, terms, self.passage_count)
+        scores = np.zeros(self.passage_count, dtype=np.float32)
+        for term in terms:
+            passages, values = self._postings(term)
+            scores[passages] += values
+        return scores
 
     def passage_coverage(self, terms: Sequence[str]) -> np.ndarray:
         """Per passage, the share of the terms' idf mass it (or its title) contains: unlike
@@ -263,9 +274,16 @@ class LexicalIndex:
         if total <= 0:
             return covered
         for term, weight in zip(terms, weights, strict=True):
-            if term in self.passages.vocab_dict:
-                covered += (_scores(self.passages, [term], self.passage_count) > 0) * weight
+            covered[self._postings(term)[0]] += weight
         return covered / total
+
+    def _postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The passages containing ``term`` and its BM25 score in each (empty when unknown)."""
+        row = self.passages.vocab_dict.get(term) if term else None
+        if row is None or not self.passage_count:
+            return self._indices[:0], self._data[:0]
+        start, end = self._indptr[row], self._indptr[row + 1]
+        return self._indices[start:end], self._data[start:end]
 
     def idf(self, terms: Sequence[str]) -> np.ndarray:
         """Inverse passage frequency of each term; a term absent from the index gets the
@@ -278,10 +296,3 @@ class LexicalIndex:
             for t in terms
         ]
         return np.array([math.log(1 + (total - f + 0.5) / (f + 0.5)) for f in frequencies])
-
-
-def _scores(retriever: bm25s.BM25, terms: Sequence[str], count: int) -> np.ndarray:
-    ids = [retriever.vocab_dict[t] for t in terms if t and t in retriever.vocab_dict]
-    if not ids or count == 0:
-        return np.zeros(count, dtype=np.float32)
-    return np.asarray(retriever.get_scores(ids), dtype=np.float32)[:count]
