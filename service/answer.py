@@ -96,21 +96,18 @@ class TermWeights:
 
     def __init__(self, terms: Sequence[str], idf: np.ndarray) -> None:
         self.terms = list(terms)
-        self.weights = [float(w) for w in idf]
         total = float(idf.sum())
         self.total = total if self.terms and total > 0 else 0.0
+        self._shares = np.asarray(idf, dtype=np.float64) / (self.total or 1.0)
 
     def coverage_by_sentence(self, masks: Sequence[int], count: int) -> np.ndarray:
         """Per sentence, the share of the query's idf mass whose terms it contains, given per
         term the bit mask of the sentences that contain it (bit i = sentence i); 0 without
         terms."""
-        return np.array([self._share([mask >> i & 1 for mask in masks]) for i in range(count)])
-
-    def _share(self, present: Sequence[bool | int]) -> float:
         if not self.total:
-            return 0.0
-        # Summed in term order, as the weights of a query always were.
-        return sum(w for w, hit in zip(self.weights, present, strict=True) if hit) / self.total
+            return np.zeros(count)
+        bits = np.array(masks, dtype=object)[:, None] >> np.arange(count) & 1
+        return self._shares @ bits.astype(np.float64)
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,8 @@ class Signals:
     terms: list[str]
     term_weights: TermWeights
     passage_ids: np.ndarray
+    passage_vectors: np.ndarray
+    """The candidates' stored vectors, row i = ``passage_ids[i]``."""
     dense_passage: np.ndarray
     dense_sentence: np.ndarray
     lexical_passage: np.ndarray
@@ -131,12 +133,18 @@ class Searcher:
         scores = signals.fused(self.weights)
         order = np.argsort(-scores, kind="stable")
         hits: list[Hit] = []
-        kept_vectors: list[np.ndarray] = []
+        # The kept passages' vectors, to drop copies of them (checked before scoring sentences:
+        # a syndicated story can fill the candidates with copies).
+        kept = np.zeros((k, self.snapshot.passage_vectors.shape[1]), dtype=np.float32)
         for row in order:
+            vector = signals.passage_vectors[row]
+            if hits and float((kept[: len(hits)] @ vector).max()) >= DUPLICATE_COSINE:
+                continue
             passage = self.snapshot.passage(int(signals.passage_ids[row]))
             sentence = self.scorer.best(passage, signals, float(scores[row]))
-            if self._is_duplicate(passage, sentence.span, hits, kept_vectors):
+            if _overlaps_shown(passage, sentence.span, hits):
                 continue
+            kept[len(hits)] = vector
             hits.append(
                 Hit(
                     passage=passage,
@@ -146,7 +154,6 @@ class Searcher:
                     confidence=sentence.confidence,
                 )
             )
-            kept_vectors.append(np.asarray(self.snapshot.passage_vectors[passage.passage_id]))
             if len(hits) == k:
                 break
         return hits
@@ -162,15 +169,15 @@ class Searcher:
         wanted = min(total, max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * k))
 
         lexical = snapshot.lexical.passage_scores(terms)
-        candidates: set[int] = set()
+        found = [np.zeros(0, dtype=np.int64)]
         if self.mode != "lexical":
             _, ids = snapshot.faiss_index.search(query_vector.reshape(1, -1), wanted)
-            candidates.update(int(i) for i in ids[0] if i >= 0)
-        if self.mode != "dense" or not candidates:
-            candidates.update(int(i) for i in _top(lexical, wanted))
-        if not candidates:  # lexical mode, and no passage shares a word with the query
+            found.append(ids[0][ids[0] >= 0])
+        if self.mode != "dense" or not len(found[-1]):
+            found.append(_top(lexical, wanted))
+        passage_ids = np.unique(np.concatenate(found)).astype(np.int64, copy=False)
+        if not len(passage_ids):  # lexical mode, and no passage shares a word with the query
             return None
-        passage_ids = np.array(sorted(candidates), dtype=np.int64)
 
         rows = snapshot.passages[passage_ids]
         firsts = rows["first"].astype(np.int64)
@@ -181,39 +188,37 @@ class Searcher:
         sentence_ids = np.arange(int(counts.sum())) + np.repeat(firsts - offsets, counts)
         sentence_dense = np.zeros(len(snapshot.sentences), dtype=np.float32)
         sentence_dense[sentence_ids] = snapshot.sentence_vectors[sentence_ids] @ query_vector
-        dense_passage = np.asarray(snapshot.passage_vectors[passage_ids]) @ query_vector
+        passage_vectors = snapshot.passage_vectors[passage_ids]
         return Signals(
             query_vector=query_vector,
             terms=terms,
             term_weights=TermWeights(terms, snapshot.lexical.idf(terms)),
             passage_ids=passage_ids,
-            dense_passage=dense_passage,
+            passage_vectors=passage_vectors,
+            dense_passage=passage_vectors @ query_vector,
             dense_sentence=np.maximum.reduceat(sentence_dense[sentence_ids], offsets),
             lexical_passage=lexical[passage_ids] / max(float(lexical.max(initial=0.0)), 1e-9),
             coverage=snapshot.lexical.passage_coverage(terms)[passage_ids],
             sentence_dense=sentence_dense,
         )
 
-    def _is_duplicate(
-        self,
-        passage: PassageRef,
-        span: tuple[int, int],
-        hits: list[Hit],
-        kept_vectors: list[np.ndarray],
-    ) -> bool:
-        for hit in hits:
-            same_document = hit.passage.document.doc_id == passage.document.doc_id
-            if same_document and hit.highlight[0] < span[1] and span[0] < hit.highlight[1]:
-                return True
-        if not kept_vectors:
-            return False
-        vector = np.asarray(self.snapshot.passage_vectors[passage.passage_id])
-        return bool((np.stack(kept_vectors) @ vector).max() >= DUPLICATE_COSINE)
+
+def _overlaps_shown(passage: PassageRef, span: tuple[int, int], hits: list[Hit]) -> bool:
+    """Whether ``span`` overlaps the highlight of a hit of the same document (overlapping
+    passages of one article would otherwise show the same sentence twice)."""
+    doc_id = passage.document.doc_id
+    return any(
+        hit.passage.document.doc_id == doc_id
+        and hit.highlight[0] < span[1]
+        and span[0] < hit.highlight[1]
+        for hit in hits
+    )
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:
     """Indices of the ``n`` highest positive scores (unordered)."""
-    n = min(n, int((scores > 0).sum()))
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.argpartition(-scores, n - 1)[:n]
+    # Few passages share a word with a query: partition only those.
+    matching = np.flatnonzero(scores > 0)
+    if len(matching) <= n:
+        return matching
+    return matching[np.argpartition(-scores[matching], n - 1)[:n]]
