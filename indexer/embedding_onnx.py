@@ -154,6 +154,7 @@ class OnnxEmbedder:
         self._file = folder / file_name
         self._threads = threads
         self._session: Any = None
+        self._token_types = False
         self._lock = threading.Lock()
         try:
             from tokenizers import Tokenizer
@@ -202,10 +203,14 @@ class OnnxEmbedder:
         return out
 
     def _ready_session(self) -> Any:
-        with self._lock:
-            if self._session is None:
-                self._session = self._open()
-            return self._session
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    session = self._open()
+                    names = {i.name for i in session.get_inputs()}
+                    self._token_types = "token_type_ids" in names
+                    self._session = session
+        return self._session
 
     def _open(self) -> Any:
         try:
@@ -229,7 +234,7 @@ class OnnxEmbedder:
             input_ids[i, : len(row)] = row
             mask[i, : len(row)] = 1
         feed: dict[str, Any] = {"input_ids": input_ids, "attention_mask": mask}
-        if "token_type_ids" in {i.name for i in session.get_inputs()}:
+        if self._token_types:
             feed["token_type_ids"] = np.zeros_like(input_ids)
         tokens = session.run(None, feed)[0]
         weights = mask[..., None].astype(np.float32)
