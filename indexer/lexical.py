@@ -108,12 +108,15 @@ def _number(word: str) -> str:
     return word
 
 
-def _word_terms(word: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _word_terms(word: str) -> tuple[str, ...]:
+    # Cached: words repeat (Zipf), and splitting and stemming each occurrence again was most of
+    # the time spent tokenizing, at index time and when the answer scorer reads sentences.
     parts = [p for p in _PARTS.split(word) if p]
     terms = [] if word in STOP_WORDS else [_stem(word) if len(parts) == 1 else word]
     if len(parts) > 1:
         terms.extend(_stem(p) for p in parts if p not in STOP_WORDS and len(p) > 1)
-    return terms
+    return tuple(terms)
 
 
 def query_terms(text: str) -> list[str]:
