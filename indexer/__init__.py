@@ -3,7 +3,7 @@
 from indexer.build import BuildReport, build_index
 from indexer.chunking import Chunker, Passage
 from indexer.documents import Document, load_documents
-from indexer.embedding import Embedder, SentenceTransformerEmbedder, make_embedder
+from indexer.embedding import Embedder, SentenceTransformerEmbedder, TokenSums, make_embedder
 from indexer.settings import IndexSettings
 from indexer.store import IndexSnapshot, IndexStore, Manifest, PassageRef
 
@@ -19,6 +19,7 @@ __all__ = [
     "Passage",
     "PassageRef",
     "SentenceTransformerEmbedder",
+    "TokenSums",
     "build_index",
     "load_documents",
     "make_embedder",

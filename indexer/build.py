@@ -159,7 +159,7 @@ class _Previous:
 
 
 def _open_previous(
-    store: IndexStore, embedder: Embedder, recipe: dict[str, int]
+    store: IndexStore, embedder: Embedder, recipe: dict[str, int], passage_vectors: str
 ) -> _Previous | None:
     """The live generation if its vectors can be reused, else None (a full rebuild)."""
     try:
@@ -174,6 +174,13 @@ def _open_previous(
             "rebuilding everything: chunking changed from %s to %s",
             snapshot.manifest.chunking,
             recipe,
+        )
+        return None
+    if snapshot.manifest.passage_vectors != passage_vectors:
+        log.warning(
+            "rebuilding everything: passage vectors were %s, now %s",
+            snapshot.manifest.passage_vectors,
+            passage_vectors,
         )
         return None
     return _Previous(snapshot)
@@ -222,7 +229,9 @@ def _build(
     recipe = chunking_recipe(settings)
     with _timed(timings, "load"):
         documents = unique_documents(paths)
-        previous = None if full else _open_previous(store, embedder, recipe)
+        previous = (
+            None if full else _open_previous(store, embedder, recipe, settings.passage_vectors)
+        )
     chunker = Chunker(settings.target_words, settings.max_words, settings.overlap_sentences)
     # One entry per indexed document, in order: a fresh chunking, or its live position.
     plan: list[ChunkedDocument | tuple[Document, int]] = []
@@ -258,8 +267,8 @@ def _build(
     chunked: list[ChunkedDocument] = []
     p_source: list[int] = []
     s_source: list[int] = []
-    p_texts: list[str] = []
-    s_texts: list[str] = []
+    fresh = _FreshTexts()
+    pooled = settings.passage_vectors == "pooled"
     with _timed(timings, "reuse"):
         for entry in plan:
             rows: tuple[Sequence[int], Sequence[int]]
@@ -270,15 +279,7 @@ def _build(
                     if previous
                     else ([-1] * len(entry.passages), [-1] * len(entry.sentences))
                 )
-                text = entry.document.text
-                p_texts += [
-                    p.text for p, row in zip(entry.passages, rows[0], strict=True) if row < 0
-                ]
-                s_texts += [
-                    text[u.start : u.end]
-                    for u, row in zip(entry.sentences, rows[1], strict=True)
-                    if row < 0
-                ]
+                rows = fresh.add(entry, *rows, pooled=pooled)
             else:
                 chunked.append(previous.chunked(*entry))  # type: ignore[union-attr]
                 rows = previous.rows(entry[1])  # type: ignore[union-attr]
@@ -286,7 +287,7 @@ def _build(
             s_source.extend(rows[1])
     p_src, s_src = np.array(p_source, np.int64), np.array(s_source, np.int64)
     with _timed(timings, "embed"):
-        p_fresh, s_fresh = _embed(p_texts, s_texts, embedder, progress)
+        p_fresh, s_fresh = _embed(fresh, embedder, pooled, progress)
     with _timed(timings, "reuse"):
         stored = previous.snapshot if previous else None
         passage_vectors = _combine(p_src, p_fresh, stored.passage_vectors if stored else None)
@@ -299,12 +300,13 @@ def _build(
             model_name=embedder.name,
             embedding_backend=getattr(embedder, "backend", "unrecorded"),
             chunking=recipe,
+            passage_vector_kind=settings.passage_vectors,
         )
     return BuildReport(
         manifest=manifest,
         seconds=time.perf_counter() - began,
         full=previous is None,
-        embedded=len(p_fresh) + len(s_fresh),
+        embedded=len(fresh.sentences) + (0 if pooled else len(fresh.passages)),
         timings=timings,
         added=added,
         changed=changed,
@@ -313,16 +315,65 @@ def _build(
     )
 
 
+@dataclass(slots=True)
+class _FreshTexts:
+    """The passages and sentences a build must embed, and for each passage the positions of its
+    sentences in ``sentences`` (what a pooled passage vector is made of)."""
+
+    passages: list[str] = field(default_factory=list)
+    sentences: list[str] = field(default_factory=list)
+    members: list[range] = field(default_factory=list)
+
+    def add(
+        self, item: ChunkedDocument, p_rows: Sequence[int], s_rows: Sequence[int], pooled: bool
+    ) -> tuple[Sequence[int], Sequence[int]]:
+        """Queue the texts of ``item`` whose row is -1 (no stored vector to reuse); returns the
+        rows, with those of a new passage's sentences set to -1 when passage vectors are pooled
+        from sentences: the pool needs every member's token sums, which are not stored."""
+        if pooled:
+            s_rows = list(s_rows)
+            for passage, row in zip(item.passages, p_rows, strict=True):
+                if row < 0:
+                    for i in range(passage.first_sentence, passage.last_sentence + 1):
+                        s_rows[i] = -1
+        text = item.document.text
+        position: dict[int, int] = {}
+        for i, (sentence, row) in enumerate(zip(item.sentences, s_rows, strict=True)):
+            if row < 0:
+                position[i] = len(self.sentences)
+                self.sentences.append(text[sentence.start : sentence.end])
+        for passage, row in zip(item.passages, p_rows, strict=True):
+            if row < 0:
+                self.passages.append(passage.text)
+                if pooled:  # all of its sentences are fresh, hence queued one after another
+                    first = position[passage.first_sentence]
+                    size = passage.last_sentence - passage.first_sentence + 1
+                    self.members.append(range(first, first + size))
+        return p_rows, s_rows
+
+
 def _embed(
-    passage_texts: list[str], sentence_texts: list[str], embedder: Embedder, progress: bool | None
+    fresh: _FreshTexts, embedder: Embedder, pooled: bool, progress: bool | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Embed passages and sentences in one call (one progress bar)."""
+    """Vectors of the fresh passages and sentences, from one encoder call (one progress bar).
+
+    Pooled: only sentences go through the model, and each passage's vector is mean-pooled over
+    its sentences' tokens; otherwise passages are encoded too (~1.8x the tokens; README "Speed").
+    """
     if progress is None:
         progress = sys.stderr.isatty()
-    log.info("embedding %d passages and %d sentences", len(passage_texts), len(sentence_texts))
-    vectors = embedder.encode_passages(passage_texts + sentence_texts, progress=progress)
-    vectors = vectors.reshape(-1, embedder.dimension).astype(np.float32, copy=False)
-    return vectors[: len(passage_texts)], vectors[len(passage_texts) :]
+    encoded = [] if pooled else fresh.passages
+    log.info(
+        "embedding %d sentences%s",
+        len(fresh.sentences),
+        "" if pooled else f" and {len(encoded)} passages",
+    )
+    sums = embedder.encode_token_sums(fresh.sentences + encoded, progress=progress)
+    vectors = sums.vectors()
+    sentences = vectors[: len(fresh.sentences)]
+    if pooled:
+        return sums.pooled(fresh.members), sentences
+    return vectors[len(fresh.sentences) :], sentences
 
 
 def _combine(source: np.ndarray, fresh: np.ndarray, stored: np.ndarray | None) -> np.ndarray:

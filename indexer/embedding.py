@@ -5,6 +5,7 @@ model that wants a query prefix has one place to put it.
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -14,6 +15,37 @@ from indexer.errors import EmbeddingModelError
 from indexer.settings import IndexSettings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSums:
+    """Per text, the sum of its token embeddings: a mean-pooling model's vector before the
+    division and normalisation, so that texts can be pooled *together*.
+
+    A passage is a run of sentences, so its vector can be pooled from its sentences' token
+    embeddings instead of running the model over the passage again: the indexer encodes every
+    sentence once, and both kinds of vectors come out of that one pass.
+    """
+
+    sums: np.ndarray
+    """float32, shape ``(len(texts), dimension)``."""
+
+    def vectors(self) -> np.ndarray:
+        """Each text's own vector: what ``encode_passages`` returns."""
+        return _unit_rows(self.sums)
+
+    def pooled(self, groups: Sequence[Sequence[int]]) -> np.ndarray:
+        """One vector per group of texts (rows of this object), mean-pooled over all their
+        tokens as if the group were one text without attention across its members."""
+        out = np.zeros((len(groups), self.sums.shape[1]), dtype=np.float32)
+        for row, members in enumerate(groups):
+            out[row] = self.sums[list(members)].sum(axis=0)
+        return _unit_rows(out)
+
+
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.ascontiguousarray(matrix / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 @runtime_checkable
@@ -29,6 +61,10 @@ class Embedder(Protocol):
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         """L2-normalised float32 vectors of shape ``(len(texts), dimension)``."""
+        ...
+
+    def encode_token_sums(self, texts: Sequence[str], progress: bool = False) -> TokenSums:
+        """The sum of each text's token embeddings (see ``TokenSums``)."""
         ...
 
 
@@ -79,6 +115,21 @@ class SentenceTransformerEmbedder:
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self._encode(list(texts), progress=progress)
+
+    def encode_token_sums(self, texts: Sequence[str], progress: bool = False) -> TokenSums:
+        sums = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if texts:
+            # Each text's token embeddings, padding already removed by sentence-transformers.
+            tokens = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                output_value="token_embeddings",
+                convert_to_numpy=False,
+                show_progress_bar=progress,
+            )
+            for row, embeddings in enumerate(tokens):
+                sums[row] = embeddings.sum(dim=0).float().numpy()
+        return TokenSums(sums)
 
     def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
         if not texts:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from indexer.embedding import TokenSums
 from indexer.errors import EmbeddingModelError
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(self.max_length)
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self._run([self._tokenizer.encode(text).ids])[0]
+        return self._vectors([self._tokenizer.encode(text).ids])[0]
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Several queries at once: what the service's micro-batcher calls.
@@ -177,12 +178,15 @@ class OnnxEmbedder:
         """
         if self.quantized:
             return np.stack([self.encode_query(text) for text in texts])
-        return self._run([e.ids for e in self._tokenizer.encode_batch(list(texts))])
+        return self._vectors([e.ids for e in self._tokenizer.encode_batch(list(texts))])
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        return self.encode_token_sums(texts, progress).vectors()
+
+    def encode_token_sums(self, texts: Sequence[str], progress: bool = False) -> TokenSums:
+        sums = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
-            return out
+            return TokenSums(sums)
         encodings = self._tokenizer.encode_batch(list(texts))
         # Longest first, so the slowest batch shows early in the progress bar and padding is
         # limited to neighbours of similar length.
@@ -190,7 +194,7 @@ class OnnxEmbedder:
         batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
 
         def encode(rows: list[int]) -> None:
-            out[rows] = self._run([encodings[i].ids for i in rows])
+            sums[rows] = self._run([encodings[i].ids for i in rows])
 
         with ThreadPoolExecutor(self._threads) as pool:
             done: Iterable[None] = pool.map(encode, batches)
@@ -200,7 +204,7 @@ class OnnxEmbedder:
                 done = tqdm(done, total=len(batches), desc="embedding", unit="batch")
             for _ in done:
                 pass
-        return out
+        return TokenSums(sums)
 
     def _ready_session(self) -> Any:
         if self._session is None:
@@ -225,7 +229,11 @@ class OnnxEmbedder:
         except Exception as exc:  # onnxruntime raises its own untyped errors on bad files
             raise EmbeddingModelError(f"cannot load the ONNX model {self._file}: {exc}") from exc
 
+    def _vectors(self, ids: list[list[int]]) -> np.ndarray:
+        return TokenSums(self._run(ids)).vectors()
+
     def _run(self, ids: list[list[int]]) -> np.ndarray:
+        """Token-embedding sums of a batch of tokenized texts."""
         session = self._ready_session()
         width = max(len(row) for row in ids)
         input_ids = np.zeros((len(ids), width), dtype=np.int64)
@@ -237,10 +245,8 @@ class OnnxEmbedder:
         if self._token_types:
             feed["token_type_ids"] = np.zeros_like(input_ids)
         tokens = session.run(None, feed)[0]
-        weights = mask[..., None].astype(np.float32)
-        pooled = (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return np.ascontiguousarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+        sums = np.einsum("btd,bt->bd", tokens, mask.astype(np.float32))
+        return sums.astype(np.float32, copy=False)
 
 
 def _read_recipe(folder: Path) -> tuple[int, int]:

@@ -58,6 +58,14 @@ class IndexSettings(BaseSettings):
         ),
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Passages per encoder batch.")
+    passage_vectors: Literal["pooled", "encoded"] = Field(
+        "pooled",
+        description=(
+            "pooled: a passage's vector is mean-pooled from its sentences' token embeddings, so "
+            "the model reads every sentence once (fastest); encoded: the model also reads each "
+            "passage whole (~1.8x the indexing time, ~0.01 better hit@1; README Quality)."
+        ),
+    )
     max_words: int = Field(200, ge=20, le=1000, description="Hard upper limit of words a passage.")
     target_words: int = Field(
         120, ge=10, le=1000, description="A passage closes once it reaches this many words."

@@ -66,6 +66,10 @@ class Manifest(BaseModel):
     embedding_backend: str = "unrecorded"
     """How the vectors were computed (torch, onnx, onnx-int8), for information only: the backends
     agree to cosine >= 0.985, so an index stays readable by any backend of the same model."""
+    passage_vectors: str = "encoded"
+    """How passage vectors were made: ``pooled`` from their sentences' token embeddings, or
+    ``encoded`` by running the model over each passage (what generations without this field
+    did); a build with the other setting re-embeds everything."""
     documents: dict[str, str]
     """Content hash of every document, by id: what an incremental build compares against."""
 
@@ -200,6 +204,7 @@ class IndexStore:
         model_name: str,
         chunking: dict[str, int],
         embedding_backend: str = "unrecorded",
+        passage_vector_kind: str = "encoded",
     ) -> Manifest:
         """Write a new generation and make it live in one atomic step."""
         built_at = datetime.now(UTC)
@@ -218,6 +223,7 @@ class IndexStore:
                 model_name,
                 chunking,
                 embedding_backend,
+                passage_vector_kind,
                 previous_lexical=self._lexical_dir(self.current_generation()),
             )
             _fsync_tree(tmp)
@@ -253,6 +259,7 @@ def _write_generation(
     model_name: str,
     chunking: dict[str, int],
     embedding_backend: str,
+    passage_vector_kind: str,
     previous_lexical: Path | None,
 ) -> Manifest:
     passages = np.zeros(sum(len(c.passages) for c in chunked), dtype=PASSAGE_DTYPE)
@@ -300,6 +307,7 @@ def _write_generation(
         chunking=chunking,
         faiss_index=faiss_kind,
         embedding_backend=embedding_backend,
+        passage_vectors=passage_vector_kind,
         documents={c.document.doc_id: c.document.content_hash for c in chunked},
     )
     (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")

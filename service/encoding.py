@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer import Embedder
+from indexer import Embedder, TokenSums
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,9 @@ class QueryEncoder:
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self.embedder.encode_passages(texts, progress=progress)
+
+    def encode_token_sums(self, texts: Sequence[str], progress: bool = False) -> TokenSums:
+        return self.embedder.encode_token_sums(texts, progress=progress)
 
     def close(self) -> None:
         """Stop the encoder threads (queries still queued are answered first)."""

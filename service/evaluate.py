@@ -131,7 +131,7 @@ def cached_index(
         recipe.update(Path(module.__file__ or "").read_bytes())
     recipe.update(
         f"{FORMAT_VERSION}:{embedder.name}:{settings.target_words}:{settings.max_words}:"
-        f"{settings.overlap_sentences}".encode()
+        f"{settings.overlap_sentences}:{settings.passage_vectors}".encode()
     )
     cache = Path(tempfile.gettempdir()) if cache is None else cache
     index_dir = cache / f"newsqa-eval-{recipe.hexdigest()[:16]}"

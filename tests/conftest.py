@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from indexer import Embedder, IndexSettings, build_index, make_embedder
+from indexer.embedding import TokenSums
 from service.evaluate import free_port, running_server
 from service.settings import ServiceSettings
 
@@ -35,14 +36,19 @@ class FakeEmbedder:
         return self.encode_passages([text])[0]
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        return self.encode_token_sums(texts, progress).vectors()
+
+    def encode_token_sums(self, texts: Sequence[str], progress: bool = False) -> TokenSums:
+        """Each word is a "token" with a fixed random embedding."""
+        sums = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
+            words = re.findall(r"\w+", text.lower())
+            for word in words:
                 seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "little")
-                out[row] += np.random.default_rng(seed).standard_normal(self.dimension)
-            norm = np.linalg.norm(out[row])
-            out[row] = out[row] / norm if norm else np.eye(self.dimension)[0]
-        return out
+                sums[row] += np.random.default_rng(seed).standard_normal(self.dimension)
+            if not words:
+                sums[row] = np.eye(self.dimension)[0]
+        return TokenSums(sums)
 
 
 @pytest.fixture

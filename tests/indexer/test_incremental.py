@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from indexer import IndexSettings, IndexStore, build_index
+from indexer.embedding import TokenSums
 from indexer.store import TMP_PREFIX
 from tests.conftest import SEED_ID, SEEDS, FakeEmbedder
 
@@ -19,9 +20,9 @@ class CountingEmbedder(FakeEmbedder):
     def __init__(self) -> None:
         self.seen: list[str] = []
 
-    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+    def encode_token_sums(self, texts: Sequence[str], progress: bool = False) -> TokenSums:
         self.seen.extend(texts)
-        return super().encode_passages(texts, progress)
+        return super().encode_token_sums(texts, progress)
 
 
 ARTICLE_B = "Harbour news\n\nThe ferry to the island was cancelled. Storms are expected all week.\n"
@@ -83,10 +84,12 @@ def test_changed_and_deleted_documents_match_a_full_build(tmp_path: Path, source
     assert incremental.manifest.documents == full.manifest.documents
 
 
+@pytest.mark.parametrize("passage_vectors", ["pooled", "encoded"])
 def test_an_edited_sentence_re_embeds_only_the_text_around_it(
-    tmp_path: Path, sources: Path
+    tmp_path: Path, sources: Path, passage_vectors: str
 ) -> None:
-    settings, embedder = settings_for(tmp_path), CountingEmbedder()
+    settings = settings_for(tmp_path, passage_vectors=passage_vectors)
+    embedder = CountingEmbedder()
     first = build_index([sources], settings, embedder, progress=False)
     seed = sources / SEED_ID
     text = seed.read_text(encoding="utf-8")
@@ -95,14 +98,27 @@ def test_an_edited_sentence_re_embeds_only_the_text_around_it(
     report = build_index([sources], settings, embedder, progress=False)
     assert report.changed == 1 and report.embedded == len(embedder.seen)
     assert any("opening phase of the deal" in seen for seen in embedder.seen)
-    whole_seed = first.manifest.passage_count + first.manifest.sentence_count
-    assert 0 < len(embedder.seen) <= 4 < whole_seed
-    full = IndexSettings(index_dir=tmp_path / "full")
+    live = open_live(settings.index_dir, embedder)
+    edited = [
+        live.passage(i)
+        for i in range(len(live.passages))
+        if "opening phase of the deal" in live.passage(i).text
+    ]
+    if passage_vectors == "pooled":
+        # Every sentence of the passages holding the edit, each once: their pooled vectors
+        # need all members' token sums.
+        members = {s for p in edited for s in range(p.first_sentence, p.last_sentence + 1)}
+        rows = live.sentences[sorted(members)]
+        texts = [edited[0].document.text[r["start"] : r["end"]] for r in rows]
+        assert sorted(embedder.seen) == sorted(texts)
+    else:  # the edited sentence and the passages holding it
+        assert len(embedder.seen) == 1 + len(edited)
+    assert len(embedder.seen) < first.manifest.passage_count + first.manifest.sentence_count
+    full = settings.model_copy(update={"index_dir": tmp_path / "full"})
     build_index([sources], full, FakeEmbedder(), progress=False)
-    assert np.array_equal(
-        open_live(settings.index_dir, embedder).sentence_vectors,
-        open_live(full.index_dir, embedder).sentence_vectors,
-    )
+    rebuilt = open_live(full.index_dir, embedder)
+    assert np.allclose(live.sentence_vectors, rebuilt.sentence_vectors, atol=1e-6)
+    assert np.allclose(live.passage_vectors, rebuilt.passage_vectors, atol=1e-6)
 
 
 def test_nothing_changed_writes_no_generation(tmp_path: Path, sources: Path) -> None:
