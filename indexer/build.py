@@ -19,7 +19,7 @@ import numpy as np
 
 from indexer.chunking import ChunkedDocument, Chunker, Passage, Sentence
 from indexer.documents import Document, load_documents
-from indexer.embedding import Embedder
+from indexer.embedding import Embedder, TokenSums
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound
 from indexer.housekeeping import IndexLock, remove_crashed_builds, remove_retired_generations
 from indexer.settings import IndexSettings
@@ -44,7 +44,7 @@ class BuildReport:
     written: bool = True
     """False when no document changed, so no new generation was written."""
     embedded: int = 0
-    """Passages plus sentences sent to the embedding model."""
+    """Distinct texts (sentences, and passages unless pooled) the embedding model read."""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent per phase: load, chunk, reuse, embed, write."""
 
@@ -287,7 +287,7 @@ def _build(
             s_source.extend(rows[1])
     p_src, s_src = np.array(p_source, np.int64), np.array(s_source, np.int64)
     with _timed(timings, "embed"):
-        p_fresh, s_fresh = _embed(fresh, embedder, pooled, progress)
+        p_fresh, s_fresh, embedded = _embed(fresh, embedder, pooled, progress)
     with _timed(timings, "reuse"):
         stored = previous.snapshot if previous else None
         passage_vectors = _combine(p_src, p_fresh, stored.passage_vectors if stored else None)
@@ -306,7 +306,7 @@ def _build(
         manifest=manifest,
         seconds=time.perf_counter() - began,
         full=previous is None,
-        embedded=len(fresh.sentences) + (0 if pooled else len(fresh.passages)),
+        embedded=embedded,
         timings=timings,
         added=added,
         changed=changed,
@@ -354,8 +354,9 @@ class _FreshTexts:
 
 def _embed(
     fresh: _FreshTexts, embedder: Embedder, pooled: bool, progress: bool | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Vectors of the fresh passages and sentences, from one encoder call (one progress bar).
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Vectors of the fresh passages and sentences, from one encoder call (one progress bar),
+    and how many distinct texts the model read.
 
     Pooled: only sentences go through the model, and each passage's vector is mean-pooled over
     its sentences' tokens; otherwise passages are encoded too (~1.8x the tokens; README "Speed").
@@ -368,12 +369,16 @@ def _embed(
         len(fresh.sentences),
         "" if pooled else f" and {len(encoded)} passages",
     )
-    sums = embedder.encode_token_sums(fresh.sentences + encoded, progress=progress)
+    # Syndicated copies and boilerplate repeat sentences word for word: embed each text once.
+    texts = fresh.sentences + encoded
+    distinct = {text: row for row, text in enumerate(dict.fromkeys(texts))}
+    unique = embedder.encode_token_sums(list(distinct), progress=progress)
+    sums = TokenSums(unique.sums[[distinct[text] for text in texts]])
     vectors = sums.vectors()
     sentences = vectors[: len(fresh.sentences)]
     if pooled:
-        return sums.pooled(fresh.members), sentences
-    return vectors[len(fresh.sentences) :], sentences
+        return sums.pooled(fresh.members), sentences, len(distinct)
+    return vectors[len(fresh.sentences) :], sentences, len(distinct)
 
 
 def _combine(source: np.ndarray, fresh: np.ndarray, stored: np.ndarray | None) -> np.ndarray:

@@ -10,6 +10,7 @@ Inference is the model's own recipe done by hand: tokenize (truncated at the mod
 Texts are sorted by token count before batching so a batch pads to similar lengths.
 """
 
+import contextlib
 import gc
 import hashlib
 import json
@@ -127,12 +128,16 @@ def _export(model_path: Path, out: Path, target: str) -> None:
 class OnnxEmbedder:
     """A mean-pooling sentence-transformers model (such as all-MiniLM-L6-v2) on onnxruntime.
 
-    One single-threaded session (made on first use), called from ``threads`` threads at once:
+    One single-threaded session, called from ``threads`` threads at once:
     passage batches are spread over a thread pool, and the service runs ``parallel_queries``
     queries at a time. Measured on the 2-core machine: two one-thread inferences side by side
     encoded passages 1.2-1.8x faster than one two-thread inference, and a one-thread query was
     twice as fast as a two-thread one under load; a thread pool inside one inference stalls
     whenever the machine deschedules one of its threads, two independent inferences do not.
+
+    The session (importing onnxruntime and loading the model, ~0.3 s) is opened by a background
+    thread from construction on, so an indexer run reads and chunks its articles meanwhile; the
+    first inference waits for it.
     """
 
     def __init__(
@@ -165,6 +170,7 @@ class OnnxEmbedder:
             raise EmbeddingModelError(f"cannot load the tokenizer of {folder}: {exc}") from exc
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(self.max_length)
+        threading.Thread(target=self._open_early, name="onnx-session", daemon=True).start()
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._vectors([self._tokenizer.encode(text).ids])[0]
@@ -215,6 +221,11 @@ class OnnxEmbedder:
                     self._token_types = "token_type_ids" in names
                     self._session = session
         return self._session
+
+    def _open_early(self) -> None:
+        # A failure is raised again, to the caller, by the first inference.
+        with contextlib.suppress(EmbeddingModelError):
+            self._ready_session()
 
     def _open(self) -> Any:
         try:

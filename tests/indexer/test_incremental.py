@@ -121,6 +121,18 @@ def test_an_edited_sentence_re_embeds_only_the_text_around_it(
     assert np.allclose(live.passage_vectors, rebuilt.passage_vectors, atol=1e-6)
 
 
+def test_a_syndicated_copy_costs_no_embedding(tmp_path: Path, sources: Path) -> None:
+    alone, embedder = settings_for(tmp_path), CountingEmbedder()
+    once = build_index([sources], alone, embedder, progress=False)
+    shutil.copy(sources / SEED_ID, sources / "copy-of-the-seed.txt")
+    embedder.seen.clear()
+    twice = build_index(
+        [sources], IndexSettings(index_dir=tmp_path / "both"), embedder, progress=False
+    )
+    assert twice.embedded == len(embedder.seen) == once.embedded
+    assert twice.manifest.passage_count > once.manifest.passage_count
+
+
 def test_nothing_changed_writes_no_generation(tmp_path: Path, sources: Path) -> None:
     settings, embedder = settings_for(tmp_path), CountingEmbedder()
     first = build_index([sources], settings, embedder, progress=False)
