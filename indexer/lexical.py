@@ -24,6 +24,7 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+import scipy.sparse as sp
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
@@ -180,28 +181,33 @@ def _bm25_matrix(
 ) -> dict[str, object]:
     """bm25s's passage-by-term score matrix (CSC arrays, Lucene BM25, its default), computed
     with whole-array numpy instead of its per-passage Python loop: the same float32 scores,
-    bit for bit (tested), in half the time, and no list of lists of term ids to build first.
+    bit for bit (tested), in a tenth of the time, and no list of lists of term ids first.
 
     ``terms`` holds every passage's term ids back to back, passage ``i`` at
     ``terms[offsets[i]:offsets[i + 1]]``; ids run ``0..vocabulary-1``.
     """
     lengths = np.diff(offsets)
     passages = len(lengths)
-    owner = np.repeat(np.arange(passages, dtype=np.int64), lengths)
-    pairs, frequency = np.unique(owner * vocabulary + terms, return_counts=True)
-    row, column = pairs // vocabulary, pairs % vocabulary
-    document_frequency = np.bincount(column, minlength=vocabulary)
+    # Term occurrences as a passage-by-term matrix, turned column-major with duplicates summed
+    # by scipy's linear-time conversion: the term frequencies, grouped by term, passages in
+    # order within a term (bm25s's layout). 15 ms at 1.5 million occurrences, where sorting
+    # them (np.unique, then an argsort by term) took 0.25 s.
+    occurrences = np.ones(len(terms), dtype=np.int32)
+    counts = sp.csr_matrix((occurrences, terms, offsets), shape=(passages, vocabulary)).tocsc()
+    counts.sum_duplicates()
+    row, frequency = counts.indices.astype(np.int64), counts.data
+    document_frequency = np.diff(counts.indptr)
+    column = np.repeat(np.arange(vocabulary, dtype=np.int64), document_frequency)
     # The arithmetic and its float32/float64 steps follow bm25s.scoring exactly.
     idf = np.log(1 + (passages - document_frequency + 0.5) / (document_frequency + 0.5))
     idf = idf.astype(np.float32)
     tf = frequency.astype(np.float32).astype(np.float64)
     tfc = tf / (k1 * ((1 - b) + b * lengths[row] / lengths.mean()) + tf)
     data = (idf[column].astype(np.float64) * tfc).astype(np.float32)
-    by_column = np.argsort(column, kind="stable")
     return {
-        "data": data[by_column],
-        "indices": row[by_column].astype(np.int32),
-        "indptr": np.concatenate(([0], np.cumsum(document_frequency))),
+        "data": data,
+        "indices": row.astype(np.int32),
+        "indptr": counts.indptr.astype(np.int64),
         "num_docs": passages,
     }
 
