@@ -135,11 +135,20 @@ def _texts_by_row(text: str, rows: np.ndarray, numbers: range) -> dict[str, int]
 
 
 def _open_previous(
-    store: IndexStore, embedder: Embedder, recipe: dict[str, int]
+    store: IndexStore, embedder: Embedder, recipe: dict[str, int], live: IndexSnapshot | None
 ) -> _Previous | None:
-    """The live generation if its vectors can be reused, else None (a full rebuild)."""
+    """The live generation if its vectors can be reused, else None (a full rebuild); ``live``
+    is used as it is when it is still the live generation, of this model."""
+    model = (embedder.name, embedder.dimension)
     try:
-        snapshot = store.open(embedder.name, embedder.dimension)
+        if (
+            live is not None
+            and live.generation == store.current_generation()
+            and (live.manifest.model_name, live.manifest.dimension) == model
+        ):
+            snapshot = live
+        else:
+            snapshot = store.open(*model)
     except IndexNotFound:
         return None
     except (IndexIncompatible, IndexCorrupt) as exc:
@@ -170,17 +179,20 @@ def build_index(
     embedder: Embedder,
     progress: bool | None = None,
     full: bool = False,
+    live: IndexSnapshot | None = None,
 ) -> BuildReport:
     """Bring the index up to date with ``paths`` and make the result the live generation.
 
     Holds ``index_dir/.lock`` throughout (waiting up to ``lock_timeout_seconds`` for another
-    indexer), removes builds orphaned by a crash first and retired generations last.
+    indexer), removes builds orphaned by a crash first and retired generations last. A caller
+    that has the live generation open already (the service) passes it as ``live``, so the
+    build reuses it instead of reading its documents again.
     """
     began = time.perf_counter()
     store = IndexStore(settings.index_dir)
     with IndexLock(settings.index_dir, settings.lock_timeout_seconds):
         remove_crashed_builds(store)
-        report = _build(paths, settings, embedder, store, progress, full, began)
+        report = _build(paths, settings, embedder, store, progress, full, live, began)
         remove_retired_generations(store, settings.generation_grace_seconds)
     return report
 
@@ -192,13 +204,14 @@ def _build(
     store: IndexStore,
     progress: bool | None,
     full: bool,
+    live: IndexSnapshot | None,
     began: float,
 ) -> BuildReport:
     timings: dict[str, float] = {}
     recipe = chunking_recipe(settings)
     with _timed(timings, "load"):
         documents = unique_documents(paths)
-        previous = None if full else _open_previous(store, embedder, recipe)
+        previous = None if full else _open_previous(store, embedder, recipe, live)
     chunker = Chunker(settings.target_words, settings.max_words, settings.overlap_sentences)
     # One entry per indexed document, in order: a fresh chunking, or its live position.
     plan: list[ChunkedDocument | KeptDocument] = []
