@@ -270,7 +270,7 @@ def test_an_unreadable_term_cache_costs_time_not_correctness(tmp_path: Path, sou
 
 
 def test_a_live_snapshot_is_built_on_only_while_it_is_still_the_live_generation(
-    tmp_path: Path, sources: Path, monkeypatch
+    tmp_path: Path, sources: Path, opened_generations: list[str]
 ) -> None:
     settings, embedder = settings_for(tmp_path), FakeEmbedder()
     build_index([sources], settings, embedder, progress=False)
@@ -278,24 +278,15 @@ def test_a_live_snapshot_is_built_on_only_while_it_is_still_the_live_generation(
     (sources / "b.txt").write_text(ARTICLE_B.replace("ferry", "hovercraft"), encoding="utf-8")
     build_index([sources], settings, embedder, progress=False)
     current = open_live(settings.index_dir, embedder)
-
-    opened: list[str | None] = []
-    real_open = IndexStore.open
-
-    def counting_open(store: IndexStore, *args, **kwargs):
-        snapshot = real_open(store, *args, **kwargs)
-        opened.append(snapshot.generation)
-        return snapshot
-
-    monkeypatch.setattr(IndexStore, "open", counting_open)
     (sources / "c.txt").write_text(ARTICLE_C, encoding="utf-8")
+    opened_generations.clear()
     report = build_index([sources], settings, embedder, progress=False, live=stale)
     # A generation that is no longer live is not built on: the live one is opened instead,
     # and the edit made after the stale one survives.
-    assert opened == [current.generation] and report.unchanged == 2
+    assert opened_generations == [current.generation] and report.unchanged == 2
     assert "hovercraft" in open_live(settings.index_dir, embedder).document("b.txt").text
     (sources / "c.txt").unlink()
     newest = open_live(settings.index_dir, embedder)
-    opened.clear()
+    opened_generations.clear()
     report = build_index([sources], settings, embedder, progress=False, live=newest)
-    assert opened == [] and report.deleted == 1 and report.unchanged == 2
+    assert opened_generations == [] and report.deleted == 1 and report.unchanged == 2

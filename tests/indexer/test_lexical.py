@@ -99,14 +99,8 @@ def test_an_empty_generation_still_opens(tmp_path: Path) -> None:
     assert len(snapshot.lexical.passage_scores(["doha"])) == 0
 
 
-def test_next_generation_reuses_terms_and_scores_like_a_fresh_build(
-    tmp_path: Path, monkeypatch
-) -> None:
-    before = ["Negotiators met in Doha.", "Hersh Goldberg-Polin was held.", "Sunny all week."]
-    after = ["Negotiators met in Doha.", "Hersh Goldberg-Polin was freed.", "", "Rain in Gaza."]
-    titles = ["Talks", "Hostages", "Empty", "Weather"]
-    build_lexical(tmp_path / "old", before, titles[:3])
-
+def count_tokenizing(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text the lexical module tokenizes from now on (until ``monkeypatch.undo()``)."""
     import indexer.lexical as lexical
 
     calls: list[str] = []
@@ -117,6 +111,18 @@ def test_next_generation_reuses_terms_and_scores_like_a_fresh_build(
         return real_tokenize(text)
 
     monkeypatch.setattr(lexical, "tokenize", counting)
+    return calls
+
+
+def test_next_generation_reuses_terms_and_scores_like_a_fresh_build(
+    tmp_path: Path, monkeypatch
+) -> None:
+    before = ["Negotiators met in Doha.", "Hersh Goldberg-Polin was held.", "Sunny all week."]
+    after = ["Negotiators met in Doha.", "Hersh Goldberg-Polin was freed.", "", "Rain in Gaza."]
+    titles = ["Talks", "Hostages", "Empty", "Weather"]
+    build_lexical(tmp_path / "old", before, titles[:3])
+
+    calls = count_tokenizing(monkeypatch)
     build_lexical(tmp_path / "new", after, titles, previous=tmp_path / "old")
     # Only the changed, the empty and the added passage were tokenized (text and title each).
     assert sorted(calls) == sorted(after[1:] + titles[1:])
@@ -141,16 +147,7 @@ def test_carried_passages_take_their_terms_by_row_without_being_read(
     build_lexical(tmp_path / "old", before, titles)
     after = [before[2], "Rain in Gaza.", before[0]]
 
-    import indexer.lexical as lexical
-
-    calls: list[str] = []
-    real_tokenize = lexical.tokenize
-
-    def counting(text: str) -> list[str]:
-        calls.append(text)
-        return real_tokenize(text)
-
-    monkeypatch.setattr(lexical, "tokenize", counting)
+    calls = count_tokenizing(monkeypatch)
     # Rows 2 and 0 of the old index, in a new order; only the middle passage is given.
     carried = np.array([2, -1, 0])
     build_lexical(tmp_path / "new", [after[1]], ["Gaza"], tmp_path / "old", carried)

@@ -13,7 +13,7 @@ ARTICLE = "Harbour news\n\nThe ferry to the island was cancelled. Storms are exp
 
 
 def test_a_reindex_builds_on_the_served_generation_without_opening_it_again(
-    tmp_path: Path, monkeypatch
+    tmp_path: Path, opened_generations: list[str]
 ) -> None:
     sources = tmp_path / "sources"
     shutil.copytree(SEEDS, sources)
@@ -25,22 +25,14 @@ def test_a_reindex_builds_on_the_served_generation_without_opening_it_again(
     served = live.snapshot()
     assert served is not None
 
-    opened: list[str] = []
-    real_open = IndexStore.open
-
-    def counting_open(store: IndexStore, *args, **kwargs):
-        snapshot = real_open(store, *args, **kwargs)
-        opened.append(snapshot.generation)
-        return snapshot
-
-    monkeypatch.setattr(IndexStore, "open", counting_open)
     (sources / "ferry.txt").write_text(ARTICLE, encoding="utf-8")
     reindexer = Reindexer(settings, embedder, live)
+    opened_generations.clear()
     try:
         report = reindexer.run()
     finally:
         reindexer.close()
     assert (report.added, report.unchanged, report.full) == (1, 1, False)
     # Only the new generation was opened (by the swap), never the served one a second time.
-    assert opened == [report.manifest.generation]
+    assert opened_generations == [report.manifest.generation]
     assert live.snapshot().generation == report.manifest.generation  # type: ignore[union-attr]
