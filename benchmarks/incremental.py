@@ -11,8 +11,9 @@ incremental build after the change, runs the real model and is measured.
 Articles are realistic news-like text, not random bytes: sentences of the seed article and of
 the shared SQuAD sample corpus (when present), shuffled into articles of 8-24 sentences in
 paragraphs. Prints each build's phases (load = read, clean and hash every file; chunk; reuse =
-copy stored passages and vectors of unchanged documents; embed; write = the new generation,
-fsynced) so the parts that grow with the corpus are visible separately from the embedding.
+find which stored rows each new row keeps; embed; write = the new generation, fsynced, with
+unchanged documents' rows, records and vectors copied from the live one) so the parts that
+grow with the corpus are visible separately from the embedding.
 Last, query latency (the searcher the service uses) idle and while the service's
 low-priority reindexer embeds ``--busy-articles`` edited articles.
 """
