@@ -99,12 +99,11 @@ def write_vectors(path: Path, vectors: np.ndarray | ReusedVectors, previous: Pat
         offset, rows, dimension = _float_rows_header(old)
         if len(fresh) and fresh.shape[1] != dimension:
             raise ValueError(f"fresh vectors have {fresh.shape[1]} dimensions, not {dimension}")
-        if len(source) and int(source.max(initial=-1)) >= rows:
+        if int(source.max(initial=-1)) >= rows:
             raise ValueError(f"{previous} has {rows} rows, fewer than the sources name")
         np.lib.format.write_array_header_1_0(
             new, {"descr": "<f4", "fortran_order": False, "shape": (len(source), dimension)}
         )
-        new.flush()
         row_bytes = 4 * dimension
         taken = 0
         for start, end in source_runs(source):
@@ -112,7 +111,7 @@ def write_vectors(path: Path, vectors: np.ndarray | ReusedVectors, previous: Pat
                 new.write(fresh[taken : taken + end - start].tobytes())
                 taken += end - start
             else:
-                new.flush()
+                new.flush()  # buffered bytes go first: the copy appends at the file position
                 _copy_range(
                     old.fileno(),
                     new.fileno(),

@@ -65,10 +65,10 @@ def test_reused_rows_are_copied_from_the_previous_file_and_fresh_ones_written(
     previous = unit_vectors(50, dimension=8)
     np.save(tmp_path / "old.npy", previous)
     fresh = unit_vectors(3, dimension=8) * -1
-    source = np.array([3, 4, 5, -1, 10, 11, 40, -1, -1, 0, 1])
+    source = np.array([-1, 3, 4, 5, -1, 10, 11, 40, -1, 0, 1])
     write_vectors(tmp_path / "new.npy", ReusedVectors(source, fresh), tmp_path / "old.npy")
     expected = np.concatenate(
-        [previous[3:6], fresh[:1], previous[[10, 11, 40]], fresh[1:], previous[:2]]
+        [fresh[:1], previous[3:6], fresh[1:2], previous[[10, 11, 40]], fresh[2:], previous[:2]]
     )
     written = np.load(tmp_path / "new.npy", mmap_mode="r")
     assert written.dtype == np.float32 and np.array_equal(written, expected)
