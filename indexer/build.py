@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.chunking import ChunkedDocument, Chunker, Passage, Sentence
+from indexer.chunking import ChunkedDocument, Chunker
 from indexer.documents import Document, load_documents
 from indexer.embedding import Embedder, TokenSums
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound
 from indexer.housekeeping import IndexLock, remove_crashed_builds, remove_retired_generations
 from indexer.settings import IndexSettings
-from indexer.store import IndexSnapshot, IndexStore, Manifest
+from indexer.store import IndexSnapshot, IndexStore, KeptDocument, Manifest
+from indexer.vectors import ReusedVectors
 
 log = logging.getLogger(__name__)
 
@@ -92,46 +93,16 @@ class _Previous:
 
     def __init__(self, snapshot: IndexSnapshot) -> None:
         self.snapshot = snapshot
-        count = len(snapshot.documents)
-        positions = np.arange(count + 1)
         self.position = {doc.doc_id: i for i, doc in enumerate(snapshot.documents)}
         self.hashes = snapshot.manifest.documents
-        # Python lists: thousands of small per-document slices are faster from lists than
-        # from memory-mapped structured arrays.
-        passages, sentences = snapshot.passages, snapshot.sentences
-        self.p_bounds = np.searchsorted(passages["doc"], positions).tolist()
-        self.s_bounds = np.searchsorted(sentences["doc"], positions).tolist()
-        self.p_rows = list(
-            zip(
-                passages["start"].tolist(),
-                passages["end"].tolist(),
-                passages["first"].tolist(),
-                passages["last"].tolist(),
-                strict=True,
-            )
-        )
-        self.s_rows = list(zip(sentences["start"].tolist(), sentences["end"].tolist(), strict=True))
+        p_bounds, s_bounds = snapshot.document_rows
+        self.p_bounds, self.s_bounds = p_bounds.tolist(), s_bounds.tolist()
 
     def unchanged(self, doc: Document) -> int | None:
         """The document's position in the live generation if its content is the same."""
         if self.hashes.get(doc.doc_id) != doc.content_hash:
             return None
         return self.position.get(doc.doc_id)
-
-    def chunked(self, doc: Document, position: int) -> ChunkedDocument:
-        """Rebuild the document's sentences and passages from the stored offsets, no syntok."""
-        text = doc.text
-        s0, s1 = self.s_bounds[position], self.s_bounds[position + 1]
-        # str.split() counts the same whitespace-separated words as word_spans, 10x faster.
-        sentences = [
-            Sentence(start, end, len(text[start:end].split())) for start, end in self.s_rows[s0:s1]
-        ]
-        p0, p1 = self.p_bounds[position], self.p_bounds[position + 1]
-        passages = [
-            Passage(doc.doc_id, start, end, text[start:end], first - s0, last - s0)
-            for start, end, first, last in self.p_rows[p0:p1]
-        ]
-        return ChunkedDocument(document=doc, sentences=sentences, passages=passages)
 
     def rows(self, position: int) -> tuple[range, range]:
         """The passage and sentence rows of the document at ``position``."""
@@ -149,8 +120,8 @@ class _Previous:
             return [-1] * len(item.passages), [-1] * len(item.sentences)
         old = self.snapshot.documents[position].text
         p_range, s_range = self.rows(position)
-        p_old = {old[self.p_rows[r][0] : self.p_rows[r][1]]: r for r in p_range}
-        s_old = {old[self.s_rows[r][0] : self.s_rows[r][1]]: r for r in s_range}
+        p_old = _texts_by_row(old, self.snapshot.passages[p_range.start : p_range.stop], p_range)
+        s_old = _texts_by_row(old, self.snapshot.sentences[s_range.start : s_range.stop], s_range)
         text = item.document.text
         return (
             [p_old.get(p.text, -1) for p in item.passages],
@@ -158,12 +129,30 @@ class _Previous:
         )
 
 
+def _texts_by_row(text: str, rows: np.ndarray, numbers: range) -> dict[str, int]:
+    spans = zip(rows["start"].tolist(), rows["end"].tolist(), strict=True)
+    return {text[a:b]: row for row, (a, b) in zip(numbers, spans, strict=True)}
+
+
 def _open_previous(
-    store: IndexStore, embedder: Embedder, recipe: dict[str, int], passage_vectors: str
+    store: IndexStore,
+    embedder: Embedder,
+    recipe: dict[str, int],
+    passage_vectors: str,
+    live: IndexSnapshot | None,
 ) -> _Previous | None:
-    """The live generation if its vectors can be reused, else None (a full rebuild)."""
+    """The live generation if its vectors can be reused, else None (a full rebuild); ``live``
+    is used as it is when it is still the live generation, of this model."""
+    model = (embedder.name, embedder.dimension)
     try:
-        snapshot = store.open(embedder.name, embedder.dimension)
+        if (
+            live is not None
+            and live.generation == store.current_generation()
+            and (live.manifest.model_name, live.manifest.dimension) == model
+        ):
+            snapshot = live
+        else:
+            snapshot = store.open(*model)
     except IndexNotFound:
         return None
     except (IndexIncompatible, IndexCorrupt) as exc:
@@ -201,17 +190,20 @@ def build_index(
     embedder: Embedder,
     progress: bool | None = None,
     full: bool = False,
+    live: IndexSnapshot | None = None,
 ) -> BuildReport:
     """Bring the index up to date with ``paths`` and make the result the live generation.
 
     Holds ``index_dir/.lock`` throughout (waiting up to ``lock_timeout_seconds`` for another
-    indexer), removes builds orphaned by a crash first and retired generations last.
+    indexer), removes builds orphaned by a crash first and retired generations last. A caller
+    that has the live generation open already (the service) passes it as ``live``, so the
+    build reuses it instead of reading its documents again.
     """
     began = time.perf_counter()
     store = IndexStore(settings.index_dir)
     with IndexLock(settings.index_dir, settings.lock_timeout_seconds):
         remove_crashed_builds(store)
-        report = _build(paths, settings, embedder, store, progress, full, began)
+        report = _build(paths, settings, embedder, store, progress, full, live, began)
         remove_retired_generations(store, settings.generation_grace_seconds)
     return report
 
@@ -223,6 +215,7 @@ def _build(
     store: IndexStore,
     progress: bool | None,
     full: bool,
+    live: IndexSnapshot | None,
     began: float,
 ) -> BuildReport:
     timings: dict[str, float] = {}
@@ -230,15 +223,17 @@ def _build(
     with _timed(timings, "load"):
         documents = unique_documents(paths)
         previous = (
-            None if full else _open_previous(store, embedder, recipe, settings.passage_vectors)
+            None
+            if full
+            else _open_previous(store, embedder, recipe, settings.passage_vectors, live)
         )
     chunker = Chunker(settings.target_words, settings.max_words, settings.overlap_sentences)
     # One entry per indexed document, in order: a fresh chunking, or its live position.
-    plan: list[ChunkedDocument | tuple[Document, int]] = []
+    plan: list[ChunkedDocument | KeptDocument] = []
     added = changed = 0
     for doc in documents:
         if previous is not None and (position := previous.unchanged(doc)) is not None:
-            plan.append((doc, position))
+            plan.append(KeptDocument(doc, position))
             continue
         with _timed(timings, "chunk"):
             item = chunker.split(doc)
@@ -251,7 +246,7 @@ def _build(
             changed += 1
         else:
             added += 1
-    unchanged = sum(isinstance(entry, tuple) for entry in plan)
+    unchanged = sum(isinstance(entry, KeptDocument) for entry in plan)
     live_ids = {doc.doc_id for doc in documents}
     deleted = len([i for i in previous.hashes if i not in live_ids]) if previous else 0
     if previous is not None and not (added or changed or deleted):
@@ -264,7 +259,6 @@ def _build(
             unchanged=unchanged,
         )
     # Where each row's vector comes from: a row of the live generation, or -1 (embed it).
-    chunked: list[ChunkedDocument] = []
     p_source: list[int] = []
     s_source: list[int] = []
     fresh = _FreshTexts()
@@ -272,35 +266,31 @@ def _build(
     with _timed(timings, "reuse"):
         for entry in plan:
             rows: tuple[Sequence[int], Sequence[int]]
-            if isinstance(entry, ChunkedDocument):
-                chunked.append(entry)
+            if isinstance(entry, KeptDocument):
+                rows = previous.rows(entry.position)  # type: ignore[union-attr]
+            else:
                 rows = (
                     previous.matching_rows(entry)
                     if previous
                     else ([-1] * len(entry.passages), [-1] * len(entry.sentences))
                 )
                 rows = fresh.add(entry, *rows, pooled=pooled)
-            else:
-                chunked.append(previous.chunked(*entry))  # type: ignore[union-attr]
-                rows = previous.rows(entry[1])  # type: ignore[union-attr]
             p_source.extend(rows[0])
             s_source.extend(rows[1])
     p_src, s_src = np.array(p_source, np.int64), np.array(s_source, np.int64)
     with _timed(timings, "embed"):
         p_fresh, s_fresh, embedded = _embed(fresh, embedder, pooled, progress)
-    with _timed(timings, "reuse"):
-        stored = previous.snapshot if previous else None
-        passage_vectors = _combine(p_src, p_fresh, stored.passage_vectors if stored else None)
-        sentence_vectors = _combine(s_src, s_fresh, stored.sentence_vectors if stored else None)
     with _timed(timings, "write"):
+        # Kept rows' vectors are copied file to file by the store, never read in here.
         manifest = store.write(
-            chunked,
-            passage_vectors=passage_vectors,
-            sentence_vectors=sentence_vectors,
+            plan,
+            passage_vectors=ReusedVectors(p_src, p_fresh) if previous else p_fresh,
+            sentence_vectors=ReusedVectors(s_src, s_fresh) if previous else s_fresh,
             model_name=embedder.name,
             embedding_backend=getattr(embedder, "backend", "unrecorded"),
             chunking=recipe,
             passage_vector_kind=settings.passage_vectors,
+            previous=previous.snapshot if previous else None,
         )
     return BuildReport(
         manifest=manifest,
@@ -379,23 +369,3 @@ def _embed(
     if pooled:
         return sums.pooled(fresh.members), sentences, len(distinct)
     return vectors[len(fresh.sentences) :], sentences, len(distinct)
-
-
-def _combine(source: np.ndarray, fresh: np.ndarray, stored: np.ndarray | None) -> np.ndarray:
-    """Vectors in the new row order: row i is ``stored[source[i]]`` where ``source[i] >= 0``,
-    else the next of ``fresh``."""
-    new = source < 0
-    vectors = np.empty((len(source), fresh.shape[1]), np.float32)
-    vectors[new] = fresh
-    kept = np.flatnonzero(~new)
-    if stored is None or not len(kept):
-        return vectors
-    # Kept rows come in long runs of consecutive rows (whole unchanged documents in the same
-    # order): copying runs as slices is several times faster than a row-by-row gather.
-    breaks = np.flatnonzero((np.diff(kept) != 1) | (np.diff(source[kept]) != 1)) + 1
-    starts = np.concatenate(([0], breaks)).tolist()
-    ends = np.concatenate((breaks, [len(kept)])).tolist()
-    for a, b in zip(starts, ends, strict=True):
-        first, origin = int(kept[a]), int(source[kept[a]])
-        vectors[first : first + b - a] = stored[origin : origin + b - a]
-    return vectors

@@ -15,14 +15,20 @@ Layout of ``index_dir``::
 
 A build writes into ``generations/.tmp-<name>``, fsyncs, renames it into place, and only then
 replaces ``CURRENT``: a crash at any point leaves the previous generation live and whole.
+
+Generations share no files: an incremental build writes every file of the new one, but copies
+what it keeps from the previous one instead of recomputing it (kept documents' rows and
+records, ``indexer/rows.py``; reused vectors, file to file, ``indexer/vectors.py``; BM25 terms,
+by row, ``indexer/lexical.py``), so deleting a retired generation never touches the live one.
 """
 
 import json
+import logging
 import os
 import secrets
 import shutil
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -34,8 +40,16 @@ from pydantic import BaseModel, ValidationError
 from indexer.chunking import ChunkedDocument
 from indexer.documents import Document
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound
-from indexer.lexical import LexicalIndex, build_lexical
-from indexer.vectors import build_passage_index, read_passage_index
+from indexer.lexical import CarriedTermsMissing, LexicalIndex, build_lexical
+from indexer.rows import KeptDocument, row_tables, write_documents
+from indexer.vectors import (
+    ReusedVectors,
+    build_passage_index,
+    read_passage_index,
+    write_vectors,
+)
+
+log = logging.getLogger(__name__)
 
 # 2: generations carry lexical/ (BM25), which the searcher needs.
 FORMAT_VERSION = 2
@@ -43,11 +57,6 @@ CURRENT_FILE = "CURRENT"
 LEXICAL_DIR = "lexical"
 GENERATIONS_DIR = "generations"
 TMP_PREFIX = ".tmp-"
-
-PASSAGE_DTYPE = np.dtype(
-    [("doc", "<i4"), ("start", "<i8"), ("end", "<i8"), ("first", "<i8"), ("last", "<i8")]
-)
-SENTENCE_DTYPE = np.dtype([("doc", "<i4"), ("start", "<i8"), ("end", "<i8")])
 
 
 class Manifest(BaseModel):
@@ -129,8 +138,26 @@ class IndexSnapshot:
         )
 
     @cached_property
+    def document_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per document, where its passage rows and its sentence rows begin (rows are grouped
+        by document, in order): document ``i`` owns passages ``p[i]..p[i+1]-1`` and sentences
+        ``s[i]..s[i+1]-1`` of ``(p, s)``."""
+        positions = np.arange(len(self.documents) + 1)
+        return (
+            np.searchsorted(self.passages["doc"], positions),
+            np.searchsorted(self.sentences["doc"], positions),
+        )
+
+    def document_lines(self) -> list[bytes]:
+        """The stored records of the documents, as written: one JSON line each, in order."""
+        lines = (self.path / "documents.jsonl").read_bytes().split(b"\n")
+        if len(lines) != len(self.documents) + 1:
+            raise IndexCorrupt(f"generation {self.path.name}: documents.jsonl changed under us")
+        return [line + b"\n" for line in lines[:-1]]
+
+    @cached_property
     def passage_vectors(self) -> np.ndarray:
-        """Stored passage vectors: an incremental build copies these instead of re-embedding."""
+        """Stored passage vectors, memory-mapped: the searcher reads rows of them by id."""
         return _mapped(self.path / "passage_vectors.npy")
 
 
@@ -198,15 +225,20 @@ class IndexStore:
 
     def write(
         self,
-        chunked: Sequence[ChunkedDocument],
-        passage_vectors: np.ndarray,
-        sentence_vectors: np.ndarray,
+        entries: Sequence[ChunkedDocument | KeptDocument],
+        passage_vectors: np.ndarray | ReusedVectors,
+        sentence_vectors: np.ndarray | ReusedVectors,
         model_name: str,
         chunking: dict[str, int],
         embedding_backend: str = "unrecorded",
         passage_vector_kind: str = "encoded",
+        previous: IndexSnapshot | None = None,
     ) -> Manifest:
-        """Write a new generation and make it live in one atomic step."""
+        """Write a new generation and make it live in one atomic step.
+
+        ``KeptDocument`` entries and ``ReusedVectors`` name rows of ``previous`` (the live
+        generation an incremental build started from), which are copied, not recomputed.
+        """
         built_at = datetime.now(UTC)
         name = f"{built_at:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
         self.generations_dir.mkdir(parents=True, exist_ok=True)
@@ -217,13 +249,14 @@ class IndexStore:
                 tmp,
                 name,
                 built_at,
-                chunked,
+                entries,
                 passage_vectors,
                 sentence_vectors,
                 model_name,
                 chunking,
                 embedding_backend,
                 passage_vector_kind,
+                previous,
                 previous_lexical=self._lexical_dir(self.current_generation()),
             )
             _fsync_tree(tmp)
@@ -253,65 +286,90 @@ def _write_generation(
     folder: Path,
     name: str,
     built_at: datetime,
-    chunked: Sequence[ChunkedDocument],
-    passage_vectors: np.ndarray,
-    sentence_vectors: np.ndarray,
+    entries: Sequence[ChunkedDocument | KeptDocument],
+    passage_vectors: np.ndarray | ReusedVectors,
+    sentence_vectors: np.ndarray | ReusedVectors,
     model_name: str,
     chunking: dict[str, int],
     embedding_backend: str,
     passage_vector_kind: str,
+    previous: IndexSnapshot | None,
     previous_lexical: Path | None,
 ) -> Manifest:
-    passages = np.zeros(sum(len(c.passages) for c in chunked), dtype=PASSAGE_DTYPE)
-    sentences = np.zeros(sum(len(c.sentences) for c in chunked), dtype=SENTENCE_DTYPE)
-    p = s = 0
-    with (folder / "documents.jsonl").open("w", encoding="utf-8") as handle:
-        for doc_index, item in enumerate(chunked):
-            handle.write(json.dumps(asdict(item.document), ensure_ascii=False) + "\n")
-            for passage in item.passages:
-                passages[p] = (
-                    doc_index,
-                    passage.start,
-                    passage.end,
-                    s + passage.first_sentence,
-                    s + passage.last_sentence,
-                )
-                p += 1
-            for sentence in item.sentences:
-                sentences[s] = (doc_index, sentence.start, sentence.end)
-                s += 1
-    if passage_vectors.shape[0] != len(passages) or sentence_vectors.shape[0] != len(sentences):
+    carries = any(isinstance(e, KeptDocument) for e in entries) or any(
+        isinstance(v, ReusedVectors) for v in (passage_vectors, sentence_vectors)
+    )
+    if carries and previous is None:
+        raise ValueError("kept documents and reused vectors need the previous generation")
+    passages, sentences, carried = row_tables(entries, previous)
+    if _rows(passage_vectors) != len(passages) or _rows(sentence_vectors) != len(sentences):
         raise ValueError("one vector per passage and per sentence is required")
-    dimension = int(passage_vectors.shape[1])
+    write_documents(folder / "documents.jsonl", entries, previous)
     np.save(folder / "passages.npy", passages)
     np.save(folder / "sentences.npy", sentences)
-    np.save(folder / "passage_vectors.npy", passage_vectors.astype(np.float32, copy=False))
-    np.save(folder / "sentence_vectors.npy", sentence_vectors.astype(np.float32, copy=False))
-    index, faiss_kind = build_passage_index(passage_vectors)
+    old = previous.path if previous else None
+    for file, vectors in (
+        ("passage_vectors.npy", passage_vectors),
+        ("sentence_vectors.npy", sentence_vectors),
+    ):
+        write_vectors(folder / file, vectors, old / file if old else None)
+    stored = np.load(folder / "passage_vectors.npy", mmap_mode="r")
+    dimension = int(stored.shape[1])
+    index, faiss_kind = build_passage_index(stored)
     faiss.write_index(index, str(folder / "passages.faiss"))
-    build_lexical(
-        folder / LEXICAL_DIR,
-        passage_texts=[p.text for c in chunked for p in c.passages],
-        passage_titles=[c.document.title for c in chunked for _ in c.passages],
-        previous=previous_lexical,
-    )
+    documents = [entry.document for entry in entries]
+    _write_lexical(folder / LEXICAL_DIR, documents, passages, carried, previous, previous_lexical)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         generation=name,
         model_name=model_name,
         dimension=dimension,
         built_at=built_at,
-        document_count=len(chunked),
+        document_count=len(entries),
         passage_count=len(passages),
         sentence_count=len(sentences),
         chunking=chunking,
         faiss_index=faiss_kind,
         embedding_backend=embedding_backend,
         passage_vectors=passage_vector_kind,
-        documents={c.document.doc_id: c.document.content_hash for c in chunked},
+        documents={doc.doc_id: doc.content_hash for doc in documents},
     )
     (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
     return manifest
+
+
+def _rows(vectors: np.ndarray | ReusedVectors) -> int:
+    return len(vectors.source if isinstance(vectors, ReusedVectors) else vectors)
+
+
+def _write_lexical(
+    folder: Path,
+    documents: list[Document],
+    passages: np.ndarray,
+    carried: np.ndarray,
+    previous: IndexSnapshot | None,
+    previous_lexical: Path | None,
+) -> None:
+    """BM25 over the passages: carried passages take the previous generation's terms by row;
+    should its term cache be unreadable, every passage's text is tokenized instead."""
+
+    def texts_and_titles(rows: np.ndarray) -> tuple[list[str], list[str]]:
+        docs = [documents[d] for d in passages["doc"][rows].tolist()]
+        spans = zip(passages["start"][rows].tolist(), passages["end"][rows].tolist(), strict=True)
+        return [d.text[a:b] for d, (a, b) in zip(docs, spans, strict=True)], [d.title for d in docs]
+
+    if previous is not None and (carried >= 0).any():
+        try:
+            build_lexical(
+                folder,
+                *texts_and_titles(np.flatnonzero(carried < 0)),
+                previous=previous.path / LEXICAL_DIR,
+                carried=carried,
+            )
+            return
+        except CarriedTermsMissing as exc:
+            log.warning("tokenizing every passage again: %s", exc)
+    build_lexical(folder, *texts_and_titles(np.arange(len(passages))), previous=previous_lexical)
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -7,9 +7,16 @@ recall@10 >= 0.98 against exact search at the parameters below (``benchmarks/sca
 text-like vectors, efSearch 128 gave 0.968, 256 gave 0.993 at 0.34 ms). Building it costs ~0.3 ms
 per passage on two cores, small beside encoding the passage. Memory per million 384-dimensional
 passages: flat 1.43 GiB (the vectors), HNSW32 1.68 GiB (vectors plus the neighbour lists).
+
+The vector files themselves (``.npy``, memory-mapped by readers) are written here too, with the
+rows an incremental build keeps copied file to file from the previous generation.
 """
 
+import errno
+import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import faiss
 import numpy as np
@@ -19,6 +26,10 @@ HNSW_FROM = 20_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 256
+
+# copy_file_range cannot serve these files (other file systems, old kernels, some
+# containers): write_vectors then reads and writes instead.
+_NO_COPY_FILE_RANGE = frozenset({errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL})
 
 
 def build_passage_index(vectors: np.ndarray, hnsw_from: int = HNSW_FROM) -> tuple[faiss.Index, str]:
@@ -56,3 +67,96 @@ def set_faiss_threads(threads: int) -> None:
     """FAISS's OpenMP pool size. The service uses 1: requests already run in parallel threads,
     and a single-query search gains nothing from more."""
     faiss.omp_set_num_threads(threads)
+
+
+@dataclass(frozen=True, slots=True)
+class ReusedVectors:
+    """A new generation's vectors in terms of the previous generation's: row ``i`` is the
+    previous row ``source[i]`` where that is >= 0, else the next row of ``fresh``."""
+
+    source: np.ndarray
+    fresh: np.ndarray
+
+
+def write_vectors(path: Path, vectors: np.ndarray | ReusedVectors, previous: Path | None) -> None:
+    """Write ``vectors`` as a float32 ``.npy``; reused rows are copied from ``previous`` (the
+    same array of the previous generation) by byte range inside the kernel.
+
+    An incremental build keeps nearly every row: copying them file to file
+    (``copy_file_range``) instead of reading them into an array first saves touching ~150 MB
+    of memory-mapped pages per 5,000 articles, most of the cost of writing the vectors.
+    """
+    if isinstance(vectors, np.ndarray):
+        np.save(path, np.ascontiguousarray(vectors, dtype=np.float32))
+        return
+    source = np.asarray(vectors.source, dtype=np.int64)
+    fresh = np.ascontiguousarray(vectors.fresh, dtype=np.float32)
+    if int((source < 0).sum()) != len(fresh):
+        raise ValueError("one fresh vector per row without a source is required")
+    if previous is None:
+        raise ValueError("reused vectors need the previous generation's file")
+    with previous.open("rb") as old, path.open("wb") as new:
+        offset, rows, dimension = _float_rows_header(old)
+        if len(fresh) and fresh.shape[1] != dimension:
+            raise ValueError(f"fresh vectors have {fresh.shape[1]} dimensions, not {dimension}")
+        if int(source.max(initial=-1)) >= rows:
+            raise ValueError(f"{previous} has {rows} rows, fewer than the sources name")
+        np.lib.format.write_array_header_1_0(
+            new, {"descr": "<f4", "fortran_order": False, "shape": (len(source), dimension)}
+        )
+        row_bytes = 4 * dimension
+        taken = 0
+        for start, end in source_runs(source):
+            if source[start] < 0:
+                new.write(fresh[taken : taken + end - start].tobytes())
+                taken += end - start
+            else:
+                new.flush()  # buffered bytes go first: the copy appends at the file position
+                _copy_range(
+                    old.fileno(),
+                    new.fileno(),
+                    offset + int(source[start]) * row_bytes,
+                    (end - start) * row_bytes,
+                )
+
+
+def _float_rows_header(handle: BinaryIO) -> tuple[int, int, int]:
+    """Data offset, rows and dimension of an ``.npy`` of float32 rows (C order)."""
+    version = np.lib.format.read_magic(handle)
+    read = (
+        np.lib.format.read_array_header_1_0
+        if version == (1, 0)
+        else np.lib.format.read_array_header_2_0
+    )
+    shape, fortran_order, dtype = read(handle)
+    if dtype != np.dtype("<f4") or fortran_order or len(shape) != 2:
+        raise ValueError(f"{handle.name} does not hold float32 rows")
+    return handle.tell(), int(shape[0]), int(shape[1])
+
+
+def source_runs(source: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, end)`` stretches of rows that are all new (``source < 0``), or all taken from
+    consecutive source rows: each becomes one write or one copy of a whole block."""
+    if not len(source):
+        return []
+    reused = source >= 0
+    breaks = (reused[1:] != reused[:-1]) | (reused[1:] & (source[1:] != source[:-1] + 1))
+    starts = np.concatenate(([0], np.flatnonzero(breaks) + 1))
+    ends = np.concatenate((starts[1:], [len(source)]))
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _copy_range(src: int, dst: int, src_offset: int, count: int) -> None:
+    """Append ``count`` bytes of ``src`` from ``src_offset`` to ``dst`` at its position:
+    ``copy_file_range`` where the system has it, else read and write."""
+    while count:
+        try:
+            done = os.copy_file_range(src, dst, count, src_offset)
+        except (AttributeError, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno not in _NO_COPY_FILE_RANGE:
+                raise
+            done = os.write(dst, os.pread(src, min(count, 1 << 24), src_offset))
+        if done == 0:
+            raise ValueError("the previous vectors file ends early")
+        src_offset += done
+        count -= done

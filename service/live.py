@@ -10,7 +10,7 @@ within that interval; an in-process reindex calls ``refresh()`` directly.
 import logging
 import threading
 
-from indexer import Embedder, IndexStore
+from indexer import Embedder, IndexSnapshot, IndexStore
 from indexer.errors import IndexerError
 from service.errors import IndexUnavailable
 from service.search import RetrievalMode, Searcher
@@ -39,6 +39,11 @@ class LiveIndex:
         if searcher is None:
             raise IndexUnavailable(self._problem)
         return searcher
+
+    def snapshot(self) -> IndexSnapshot | None:
+        """The generation being served, if any: an in-process reindex builds on it."""
+        searcher = self._searcher
+        return None if searcher is None else searcher.snapshot
 
     def refresh(self) -> bool:
         """Open the generation ``CURRENT`` names if it is not the loaded one; True if swapped.

@@ -50,7 +50,12 @@ class Reindexer:
 
     def _build(self, full: bool) -> BuildReport:
         report = build_index(
-            self.settings.sources, self.settings, self.embedder, progress=False, full=full
+            self.settings.sources,
+            self.settings,
+            self.embedder,
+            progress=False,
+            full=full,
+            live=self.live.snapshot(),
         )
         log.info("%s", report.summary())
         self.live.refresh()

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import Embedder, IndexSettings, build_index, make_embedder
+from indexer import Embedder, IndexSettings, IndexStore, build_index, make_embedder
 from indexer.embedding import TokenSums
 from service.evaluate import free_port, running_server
 from service.settings import ServiceSettings
@@ -54,6 +54,21 @@ class FakeEmbedder:
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
+
+
+@pytest.fixture
+def opened_generations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The generation of every ``IndexStore.open`` from now on, in order."""
+    opened: list[str] = []
+    real_open = IndexStore.open
+
+    def recording_open(store: IndexStore, *args, **kwargs):
+        snapshot = real_open(store, *args, **kwargs)
+        opened.append(snapshot.generation)
+        return snapshot
+
+    monkeypatch.setattr(IndexStore, "open", recording_open)
+    return opened
 
 
 @pytest.fixture(scope="session")

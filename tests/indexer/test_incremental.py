@@ -1,6 +1,7 @@
 """Incremental builds: only added or changed text is embedded, and the result is the index a
 full build would make."""
 
+import hashlib
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from indexer import IndexSettings, IndexStore, build_index
 from indexer.embedding import TokenSums
+from indexer.lexical import TERMS_FILE, query_terms
 from indexer.store import TMP_PREFIX
 from tests.conftest import SEED_ID, SEEDS, FakeEmbedder
 
@@ -45,6 +47,24 @@ def open_live(index_dir: Path, embedder: FakeEmbedder):
     return IndexStore(index_dir).open(embedder.name, embedder.dimension)
 
 
+FILES_OUTSIDE_LEXICAL = (
+    "documents.jsonl",
+    "passages.npy",
+    "sentences.npy",
+    "passage_vectors.npy",
+    "sentence_vectors.npy",
+    "passages.faiss",
+)
+
+
+def file_digests(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
 def test_unchanged_documents_are_not_embedded_again(tmp_path: Path, sources: Path) -> None:
     settings, embedder = settings_for(tmp_path), CountingEmbedder()
     first = build_index([sources], settings, embedder, progress=False)
@@ -63,11 +83,14 @@ def test_changed_and_deleted_documents_match_a_full_build(tmp_path: Path, source
     build_index([sources], settings, embedder, progress=False)
     (sources / "b.txt").write_text(ARTICLE_B.replace("ferry", "hovercraft"), encoding="utf-8")
     (sources / "c.txt").write_text(ARTICLE_C, encoding="utf-8")
+    # Sorted first: deleting it moves every kept document's rows.
+    (sources / "0-early.txt").write_text(ARTICLE_C.replace("Apple", "Pear"), encoding="utf-8")
     build_index([sources], settings, embedder, progress=False)
     (sources / "c.txt").unlink()
+    (sources / "0-early.txt").unlink()
     embedder.seen.clear()
     report = build_index([sources], settings, embedder, progress=False)
-    assert (report.added, report.changed, report.deleted, report.unchanged) == (0, 0, 1, 2)
+    assert (report.added, report.changed, report.deleted, report.unchanged) == (0, 0, 2, 2)
     assert embedder.seen == []
 
     incremental = open_live(settings.index_dir, embedder)
@@ -82,6 +105,14 @@ def test_changed_and_deleted_documents_match_a_full_build(tmp_path: Path, source
     assert np.array_equal(incremental.passage_vectors, full.passage_vectors)
     assert np.array_equal(incremental.sentence_vectors, full.sentence_vectors)
     assert incremental.manifest.documents == full.manifest.documents
+    # Byte for byte, as written: nothing carried over differs from a fresh write.
+    for name in FILES_OUTSIDE_LEXICAL:
+        assert (incremental.path / name).read_bytes() == (full.path / name).read_bytes(), name
+    for question in ("hovercraft to the island", "deal phases hostages", "apple prices"):
+        terms = query_terms(question)
+        assert np.array_equal(
+            incremental.lexical.passage_scores(terms), full.lexical.passage_scores(terms)
+        )
 
 
 @pytest.mark.parametrize("passage_vectors", ["pooled", "encoded"])
@@ -201,3 +232,89 @@ def test_document_removed_from_the_live_index_is_not_served(tmp_path: Path, sour
     live = open_live(settings.index_dir, embedder)
     assert live.document(SEED_ID) is None
     assert {live.passage(i).document.doc_id for i in range(len(live.passages))} == {"b.txt"}
+
+
+def test_a_build_leaves_the_previous_generation_untouched_and_needs_nothing_of_it(
+    tmp_path: Path, sources: Path
+) -> None:
+    settings, embedder = settings_for(tmp_path), FakeEmbedder()
+    first = build_index([sources], settings, embedder, progress=False)
+    store = IndexStore(settings.index_dir)
+    old_folder = store.generations_dir / first.manifest.generation
+    before = file_digests(old_folder)
+    (sources / "b.txt").write_text(ARTICLE_B.replace("ferry", "hovercraft"), encoding="utf-8")
+    (sources / "c.txt").write_text(ARTICLE_C, encoding="utf-8")
+    second = build_index([sources], settings, embedder, progress=False)
+    assert second.unchanged == 1 and not second.full
+    # Services still reading the retired generation see exactly what it was.
+    assert file_digests(old_folder) == before
+    old = store.open(embedder.name, embedder.dimension, first.manifest.generation)
+    assert "ferry" in old.document("b.txt").text and old.document("c.txt") is None
+    new_folder = store.generations_dir / second.manifest.generation
+    written = file_digests(new_folder)
+    # Retiring (deleting) the old generation takes nothing from the live one.
+    shutil.rmtree(old_folder)
+    assert file_digests(new_folder) == written
+    live = open_live(settings.index_dir, embedder)
+    assert {d.doc_id for d in live.documents} == {SEED_ID, "b.txt", "c.txt"}
+    hovercraft = embedder.encode_query("hovercraft island ferry")
+    _, ids = live.faiss_index.search(hovercraft.reshape(1, -1), 1)
+    assert live.passage(int(ids[0][0])).document.doc_id == "b.txt"
+
+
+def test_kept_documents_follow_their_files_when_the_folder_moves(
+    tmp_path: Path, sources: Path
+) -> None:
+    settings, embedder = settings_for(tmp_path), CountingEmbedder()
+    build_index([sources], settings, embedder, progress=False)
+    moved = sources.rename(tmp_path / "moved")
+    (moved / "c.txt").write_text(ARTICLE_C, encoding="utf-8")
+    embedder.seen.clear()
+    report = build_index([moved], settings, embedder, progress=False)
+    assert (report.added, report.unchanged) == (1, 2)
+    live = open_live(settings.index_dir, embedder)
+    assert all(doc.path and doc.path.startswith(str(moved)) for doc in live.documents)
+
+
+def test_an_unreadable_term_cache_costs_time_not_correctness(tmp_path: Path, sources: Path) -> None:
+    settings, embedder = settings_for(tmp_path), FakeEmbedder()
+    first = build_index([sources], settings, embedder, progress=False)
+    store = IndexStore(settings.index_dir)
+    cache = store.generations_dir / first.manifest.generation / "lexical" / TERMS_FILE
+    cache.write_bytes(b"not a numpy archive")
+    (sources / "c.txt").write_text(ARTICLE_C, encoding="utf-8")
+    build_index([sources], settings, embedder, progress=False)
+    full_settings = IndexSettings(index_dir=tmp_path / "full")
+    build_index([sources], full_settings, embedder, progress=False)
+    live, full = (
+        open_live(settings.index_dir, embedder),
+        open_live(full_settings.index_dir, embedder),
+    )
+    for question in ("apple prices frost", "ferry island storms", "deal phases"):
+        terms = query_terms(question)
+        assert np.array_equal(
+            live.lexical.passage_scores(terms), full.lexical.passage_scores(terms)
+        )
+
+
+def test_a_live_snapshot_is_built_on_only_while_it_is_still_the_live_generation(
+    tmp_path: Path, sources: Path, opened_generations: list[str]
+) -> None:
+    settings, embedder = settings_for(tmp_path), FakeEmbedder()
+    build_index([sources], settings, embedder, progress=False)
+    stale = open_live(settings.index_dir, embedder)
+    (sources / "b.txt").write_text(ARTICLE_B.replace("ferry", "hovercraft"), encoding="utf-8")
+    build_index([sources], settings, embedder, progress=False)
+    current = open_live(settings.index_dir, embedder)
+    (sources / "c.txt").write_text(ARTICLE_C, encoding="utf-8")
+    opened_generations.clear()
+    report = build_index([sources], settings, embedder, progress=False, live=stale)
+    # A generation that is no longer live is not built on: the live one is opened instead,
+    # and the edit made after the stale one survives.
+    assert opened_generations == [current.generation] and report.unchanged == 2
+    assert "hovercraft" in open_live(settings.index_dir, embedder).document("b.txt").text
+    (sources / "c.txt").unlink()
+    newest = open_live(settings.index_dir, embedder)
+    opened_generations.clear()
+    report = build_index([sources], settings, embedder, progress=False, live=newest)
+    assert opened_generations == [] and report.deleted == 1 and report.unchanged == 2

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from indexer import IndexSettings, IndexStore, build_index
-from indexer.lexical import LexicalIndex, build_lexical, query_terms, tokenize
+from indexer.lexical import (
+    CarriedTermsMissing,
+    LexicalIndex,
+    build_lexical,
+    query_terms,
+    tokenize,
+)
 from tests.conftest import SEEDS
 
 
@@ -93,14 +99,8 @@ def test_an_empty_generation_still_opens(tmp_path: Path) -> None:
     assert len(snapshot.lexical.passage_scores(["doha"])) == 0
 
 
-def test_next_generation_reuses_terms_and_scores_like_a_fresh_build(
-    tmp_path: Path, monkeypatch
-) -> None:
-    before = ["Negotiators met in Doha.", "Hersh Goldberg-Polin was held.", "Sunny all week."]
-    after = ["Negotiators met in Doha.", "Hersh Goldberg-Polin was freed.", "", "Rain in Gaza."]
-    titles = ["Talks", "Hostages", "Empty", "Weather"]
-    build_lexical(tmp_path / "old", before, titles[:3])
-
+def count_tokenizing(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text the lexical module tokenizes from now on (until ``monkeypatch.undo()``)."""
     import indexer.lexical as lexical
 
     calls: list[str] = []
@@ -111,6 +111,18 @@ def test_next_generation_reuses_terms_and_scores_like_a_fresh_build(
         return real_tokenize(text)
 
     monkeypatch.setattr(lexical, "tokenize", counting)
+    return calls
+
+
+def test_next_generation_reuses_terms_and_scores_like_a_fresh_build(
+    tmp_path: Path, monkeypatch
+) -> None:
+    before = ["Negotiators met in Doha.", "Hersh Goldberg-Polin was held.", "Sunny all week."]
+    after = ["Negotiators met in Doha.", "Hersh Goldberg-Polin was freed.", "", "Rain in Gaza."]
+    titles = ["Talks", "Hostages", "Empty", "Weather"]
+    build_lexical(tmp_path / "old", before, titles[:3])
+
+    calls = count_tokenizing(monkeypatch)
     build_lexical(tmp_path / "new", after, titles, previous=tmp_path / "old")
     # Only the changed, the empty and the added passage were tokenized (text and title each).
     assert sorted(calls) == sorted(after[1:] + titles[1:])
@@ -125,6 +137,36 @@ def test_next_generation_reuses_terms_and_scores_like_a_fresh_build(
     (sunny,) = tokenize("sunny")
     assert sunny in LexicalIndex(tmp_path / "old", 3).passages.vocab_dict
     assert sunny not in reused.passages.vocab_dict  # gone with its passage
+
+
+def test_carried_passages_take_their_terms_by_row_without_being_read(
+    tmp_path: Path, monkeypatch
+) -> None:
+    before = ["Negotiators met in Doha.", "Hersh Goldberg-Polin was held.", "Sunny all week."]
+    titles = ["Talks", "Hostages", "Weather"]
+    build_lexical(tmp_path / "old", before, titles)
+    after = [before[2], "Rain in Gaza.", before[0]]
+
+    calls = count_tokenizing(monkeypatch)
+    # Rows 2 and 0 of the old index, in a new order; only the middle passage is given.
+    carried = np.array([2, -1, 0])
+    build_lexical(tmp_path / "new", [after[1]], ["Gaza"], tmp_path / "old", carried)
+    assert sorted(calls) == ["Gaza", "Rain in Gaza."]
+    monkeypatch.undo()
+    build_lexical(tmp_path / "fresh", after, ["Weather", "Gaza", "Talks"])
+    carried_index, fresh = LexicalIndex(tmp_path / "new", 3), LexicalIndex(tmp_path / "fresh", 3)
+    for question in ("Doha negotiators", "sunny weather", "rain Gaza", "Goldberg-Polin"):
+        terms = query_terms(question)
+        assert np.array_equal(carried_index.passage_scores(terms), fresh.passage_scores(terms))
+    # The next generation can carry passages from this one in turn.
+    build_lexical(tmp_path / "next", [], [], tmp_path / "new", np.array([1]))
+    assert LexicalIndex(tmp_path / "next", 1).passage_scores(["gaza"])[0] > 0
+
+
+def test_carried_passages_need_the_previous_terms(tmp_path: Path) -> None:
+    (tmp_path / "old").mkdir()
+    with pytest.raises(CarriedTermsMissing):
+        build_lexical(tmp_path / "new", [], [], tmp_path / "old", np.array([0]))
 
 
 def test_an_unreadable_term_cache_only_costs_time(tmp_path: Path) -> None:

@@ -1,11 +1,14 @@
 """The passage index: flat below the size threshold, HNSW above it, and both read back."""
 
+import errno
+import os
 from pathlib import Path
 
 import faiss
 import numpy as np
+import pytest
 
-from indexer.vectors import build_passage_index, read_passage_index
+from indexer.vectors import ReusedVectors, build_passage_index, read_passage_index, write_vectors
 
 
 def unit_vectors(count: int, dimension: int = 32) -> np.ndarray:
@@ -42,3 +45,38 @@ def test_a_memory_mapped_flat_index_answers_like_the_built_one(tmp_path: Path) -
     expected_scores, expected_ids = index.search(vectors[:5], 3)
     np.testing.assert_array_equal(ids, expected_ids)
     np.testing.assert_allclose(scores, expected_scores, rtol=1e-6)
+
+
+@pytest.fixture(params=["copy_file_range", "read and write"])
+def copying(request, monkeypatch) -> str:
+    """Both ways of copying reused rows: in the kernel, and the fallback where it refuses."""
+    if request.param == "read and write":
+
+        def refuse(*args: object) -> int:
+            raise OSError(errno.EXDEV, "cross-device")
+
+        monkeypatch.setattr(os, "copy_file_range", refuse)
+    return request.param
+
+
+def test_reused_rows_are_copied_from_the_previous_file_and_fresh_ones_written(
+    tmp_path: Path, copying: str
+) -> None:
+    previous = unit_vectors(50, dimension=8)
+    np.save(tmp_path / "old.npy", previous)
+    fresh = unit_vectors(3, dimension=8) * -1
+    source = np.array([-1, 3, 4, 5, -1, 10, 11, 40, -1, 0, 1])
+    write_vectors(tmp_path / "new.npy", ReusedVectors(source, fresh), tmp_path / "old.npy")
+    expected = np.concatenate(
+        [fresh[:1], previous[3:6], fresh[1:2], previous[[10, 11, 40]], fresh[2:], previous[:2]]
+    )
+    written = np.load(tmp_path / "new.npy", mmap_mode="r")
+    assert written.dtype == np.float32 and np.array_equal(written, expected)
+
+
+def test_reused_vectors_that_do_not_add_up_are_refused(tmp_path: Path) -> None:
+    np.save(tmp_path / "old.npy", unit_vectors(5, dimension=8))
+    fresh = unit_vectors(1, dimension=8)
+    for source in (np.array([0, -1, -1]), np.array([0, 5, -1])):
+        with pytest.raises(ValueError):
+            write_vectors(tmp_path / "new.npy", ReusedVectors(source, fresh), tmp_path / "old.npy")

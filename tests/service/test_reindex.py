@@ -1,0 +1,38 @@
+"""The service's in-process reindex, without a server."""
+
+import shutil
+from pathlib import Path
+
+from indexer import IndexStore, build_index
+from service.live import LiveIndex
+from service.reindex import Reindexer
+from service.settings import ServiceSettings
+from tests.conftest import SEEDS, FakeEmbedder
+
+ARTICLE = "Harbour news\n\nThe ferry to the island was cancelled. Storms are expected all week.\n"
+
+
+def test_a_reindex_builds_on_the_served_generation_without_opening_it_again(
+    tmp_path: Path, opened_generations: list[str]
+) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    settings = ServiceSettings(index_dir=tmp_path / "index", sources=[sources])
+    embedder = FakeEmbedder()
+    build_index([sources], settings, embedder, progress=False)
+    live = LiveIndex(IndexStore(settings.index_dir), embedder)
+    live.refresh()
+    served = live.snapshot()
+    assert served is not None
+
+    (sources / "ferry.txt").write_text(ARTICLE, encoding="utf-8")
+    reindexer = Reindexer(settings, embedder, live)
+    opened_generations.clear()
+    try:
+        report = reindexer.run()
+    finally:
+        reindexer.close()
+    assert (report.added, report.unchanged, report.full) == (1, 1, False)
+    # Only the new generation was opened (by the swap), never the served one a second time.
+    assert opened_generations == [report.manifest.generation]
+    assert live.snapshot().generation == report.manifest.generation  # type: ignore[union-attr]
