@@ -89,19 +89,24 @@ def _stem(word: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """The BM25 terms of ``text``, in order (see the module docstring for the rules)."""
-    tokens: list[str] = []
-    for match in _COMPOUND.finditer(text.translate(_QUOTES).lower()):
-        word = match.group()
-        if word.endswith("'s"):
-            word = word[:-2]
-        if _NUMBER.fullmatch(word):
-            tokens.append(_number(word))
-            continue
-        # "U.S." or "Goldberg-Polin" are words of their own; a comma joins two words only
-        # when both are numbers, so "Paris,France" is two words.
-        for piece in word.split(","):
-            tokens.extend(_word_terms(piece))
-    return tokens
+    return [
+        term
+        for word in _COMPOUND.findall(text.translate(_QUOTES).lower())
+        for term in _compound_terms(word)
+    ]
+
+
+@lru_cache(maxsize=65536)
+def _compound_terms(word: str) -> tuple[str, ...]:
+    # Cached: words repeat (Zipf), and the rules below were most of the time spent tokenizing,
+    # at index time and when the answer scorer reads a hit's sentences.
+    if word.endswith("'s"):
+        word = word[:-2]
+    if _NUMBER.fullmatch(word):
+        return (_number(word),)
+    # "U.S." or "Goldberg-Polin" are words of their own; a comma joins two words only
+    # when both are numbers, so "Paris,France" is two words.
+    return tuple(term for piece in word.split(",") for term in _word_terms(piece))
 
 
 def _number(word: str) -> str:
@@ -111,10 +116,7 @@ def _number(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=65536)
 def _word_terms(word: str) -> tuple[str, ...]:
-    # Cached: words repeat (Zipf), and splitting and stemming each occurrence again was most of
-    # the time spent tokenizing, at index time and when the answer scorer reads sentences.
     parts = [p for p in _PARTS.split(word) if p]
     terms = [] if word in STOP_WORDS else [_stem(word) if len(parts) == 1 else word]
     if len(parts) > 1:
