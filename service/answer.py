@@ -106,7 +106,9 @@ class TermWeights:
         terms."""
         if not self.total:
             return np.zeros(count)
-        bits = np.array(masks, dtype=object)[:, None] >> np.arange(count) & 1
+        # Masks of passages of up to 63 sentences fit numpy's int64; longer ones stay Python ints.
+        kind = np.int64 if count < 64 else object
+        bits = np.array(masks, dtype=kind)[:, None] >> np.arange(count) & 1
         return self._shares @ bits.astype(np.float64)
 
 

@@ -19,6 +19,13 @@ def test_coverage_weighs_rare_terms_more() -> None:
     assert TermWeights([], np.zeros(0)).coverage_by_sentence([], 1) == pytest.approx([0.0])
 
 
+def test_coverage_of_a_passage_with_more_sentences_than_a_machine_word_has_bits() -> None:
+    weights = TermWeights(["doha", "talk"], np.array([3.0, 1.0]))
+    covered = weights.coverage_by_sentence([1 << 99 | 1, 1 << 99 | 1 << 63], 100)
+    assert covered[[0, 63, 99]] == pytest.approx([0.75, 0.25, 1.0])
+    assert covered.sum() == pytest.approx(2.0)
+
+
 def test_sentence_scores_add_the_weighted_signals() -> None:
     found = SentenceCandidates(
         spans=[(0, 5), (6, 9)],
