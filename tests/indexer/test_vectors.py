@@ -11,15 +11,23 @@ import pytest
 from indexer.vectors import ReusedVectors, build_passage_index, read_passage_index, write_vectors
 
 
-def unit_vectors(count: int, dimension: int = 32) -> np.ndarray:
-    vectors = np.random.default_rng(7).standard_normal((count, dimension)).astype(np.float32)
+def unit_vectors(count: int, dimension: int = 32, seed: int = 7) -> np.ndarray:
+    vectors = np.random.default_rng(seed).standard_normal((count, dimension)).astype(np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def test_small_collections_get_an_exact_flat_index() -> None:
-    index, description = build_passage_index(unit_vectors(100), hnsw_from=1000)
-    assert description == "IndexFlatIP"
-    assert index.ntotal == 100
+def test_small_collections_get_a_flat_index_of_half_precision_codes() -> None:
+    vectors = unit_vectors(500)
+    index, description = build_passage_index(vectors, hnsw_from=1000)
+    assert description == "IndexScalarQuantizer(fp16)"
+    assert index.ntotal == 500
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    queries = unit_vectors(50, seed=8)
+    scores, ids = index.search(queries, 10)
+    expected_scores, expected_ids = exact.search(queries, 10)
+    assert (ids == expected_ids).mean() >= 0.99
+    np.testing.assert_allclose(scores, expected_scores, atol=1e-3)
 
 
 def test_large_collections_get_hnsw_described_with_its_parameters(tmp_path: Path) -> None:
