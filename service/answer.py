@@ -158,10 +158,10 @@ class SentenceScorer:
                 own.append(mask)
                 # The context of sentence i is sentence i with sentence i - 1.
                 context.append((mask | mask << 1) & everyone)
-        ids = np.arange(passage.first_sentence, passage.last_sentence + 1)
+        cosines = signals.sentence_cosines(passage.first_sentence, passage.last_sentence)
         return SentenceCandidates(
             spans=list(found.spans),
-            dense=np.asarray(signals.sentence_dense[ids], dtype=np.float64),
+            dense=np.asarray(cosines, dtype=np.float64),
             coverage=signals.term_weights.coverage_by_sentence(own, count),
             context=signals.term_weights.coverage_by_sentence(context, count),
         )

@@ -95,9 +95,16 @@ class Signals:
     dense_sentence: np.ndarray
     lexical_passage: np.ndarray
     coverage: np.ndarray
+    sentence_ids: np.ndarray
+    """The candidates' sentences, sorted and distinct."""
     sentence_dense: np.ndarray
-    """Cosine of the question with each sentence of the candidates (indexed by sentence id;
-    other sentences are 0)."""
+    """Cosine of the question with each of ``sentence_ids``."""
+
+    def sentence_cosines(self, first: int, last: int) -> np.ndarray:
+        """Cosines of the sentences ``first..last`` of one candidate (all in ``sentence_ids``,
+        consecutive there since a passage's sentences are)."""
+        start = int(np.searchsorted(self.sentence_ids, first))
+        return self.sentence_dense[start : start + last - first + 1]
 
     def fused(self, weights: FusionWeights) -> np.ndarray:
         return (
@@ -184,10 +191,12 @@ class Searcher:
         counts = rows["last"].astype(np.int64) - firsts + 1
         # Where each candidate's sentences start in the concatenation of all of them.
         offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        # Only the candidates' sentences are read from the memory-mapped vectors.
+        # Only the candidates' sentences are read from the memory-mapped vectors, each once
+        # (overlapping passages share one): nothing here grows with the corpus.
         sentence_ids = np.arange(int(counts.sum())) + np.repeat(firsts - offsets, counts)
-        sentence_dense = np.zeros(len(snapshot.sentences), dtype=np.float32)
-        sentence_dense[sentence_ids] = snapshot.sentence_vectors[sentence_ids] @ query_vector
+        distinct = np.unique(sentence_ids)
+        sentence_dense = snapshot.sentence_vectors[distinct] @ query_vector
+        per_candidate = sentence_dense[np.searchsorted(distinct, sentence_ids)]
         passage_vectors = snapshot.passage_vectors[passage_ids]
         return Signals(
             query_vector=query_vector,
@@ -196,9 +205,10 @@ class Searcher:
             passage_ids=passage_ids,
             passage_vectors=passage_vectors,
             dense_passage=passage_vectors @ query_vector,
-            dense_sentence=np.maximum.reduceat(sentence_dense[sentence_ids], offsets),
+            dense_sentence=np.maximum.reduceat(per_candidate, offsets),
             lexical_passage=lexical[passage_ids] / max(float(lexical.max(initial=0.0)), 1e-9),
             coverage=snapshot.lexical.passage_coverage(terms)[passage_ids],
+            sentence_ids=distinct,
             sentence_dense=sentence_dense,
         )
 
