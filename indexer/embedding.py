@@ -81,7 +81,7 @@ class SentenceTransformerEmbedder:
     backend = "torch"
 
     def __init__(
-        self, model_path: Path | None, name: str, batch_size: int = 32, threads: int = 0
+        self, model_path: Path | None, name: str, batch_size: int = 16, threads: int = 0
     ) -> None:
         # Offline by construction: a missing file must fail here, not trigger a download.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -146,7 +146,7 @@ class OnnxEmbedder:
         name: str,
         cache_dir: Path,
         quantized: bool = True,
-        batch_size: int = 32,
+        batch_size: int = 16,
         threads: int = 2,
     ) -> None:
         folder, file_name = ensure_export(model_path, cache_dir, quantized)

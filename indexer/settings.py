@@ -57,7 +57,15 @@ class IndexSettings(BaseSettings):
             "0: one per CPU core."
         ),
     )
-    batch_size: int = Field(32, ge=1, le=1024, description="Passages per encoder batch.")
+    batch_size: int = Field(
+        16,
+        ge=1,
+        le=1024,
+        description=(
+            "Texts per encoder batch. With ONNX, whole indexer runs were ~5% faster at 8-16 "
+            "than at 32 and slower still at 64 (int8 activations are quantized per batch)."
+        ),
+    )
     passage_vectors: Literal["pooled", "encoded"] = Field(
         "pooled",
         description=(
