@@ -23,14 +23,18 @@ from tests.conftest import REPO, SEED_ID, SEEDS, RunningServer, free_port, serve
 
 pytestmark = pytest.mark.slow
 
+ARTICLES = 100
+"""Enough distinct text for the build to take a second or two: time to kill it mid-way."""
+
 
 def write_articles(folder: Path, count: int) -> None:
-    """Articles made of the seed's sentences, shuffled: real text, distinct content hashes."""
+    """Articles made of the seed's sentences, shuffled: real text, distinct content hashes, and
+    every sentence made distinct (a build embeds repeated sentences once, in no time)."""
     text = (SEEDS / SEED_ID).read_text(encoding="utf-8")
-    pool = [text[s:e] for s, e in sentence_spans(text) if e - s > 40]
+    pool = [text[s:e].rstrip(".") for s, e in sentence_spans(text) if e - s > 40]
     rng = random.Random(4)
     for i in range(count):
-        body = " ".join(rng.sample(pool, 6))
+        body = " ".join(f"{s}, dispatch {i}-{j}." for j, s in enumerate(rng.sample(pool, 6)))
         (folder / f"generated-{i:03d}.txt").write_text(f"Article {i}\n\n{body}\n", "utf-8")
 
 
@@ -96,7 +100,7 @@ def served_index(tmp_path: Path, real_embedder) -> Iterator[tuple[RunningServer,
     shutil.copytree(SEEDS, sources)
     settings = ServiceSettings(index_dir=tmp_path / "index", sources=[sources], port=free_port())
     build_index([sources], settings, real_embedder, progress=False)
-    write_articles(sources, 25)
+    write_articles(sources, ARTICLES)
     for running in serve(settings, real_embedder):
         yield running, sources
 
@@ -133,7 +137,7 @@ def test_killed_build_leaves_the_live_generation_serving_and_the_next_build_reco
             index_dir=store.index_dir, lock_timeout_seconds=0, generation_grace_seconds=0
         )
         report = build_index([sources], settings, real_embedder, progress=False)
-        assert report.manifest.document_count == 26
+        assert report.manifest.document_count == ARTICLES + 1
         assert [p.name for p in store.generations_dir.iterdir()] == [report.manifest.generation]
         deadline = time.monotonic() + 3
         while client.get("/ready").json()["generation"] != report.manifest.generation:
