@@ -188,6 +188,21 @@ def test_full_flag_and_a_new_chunking_recipe_embed_everything(
     assert open_live(tmp_path / "index", embedder).manifest.chunking["target_words"] == 60
 
 
+def test_switching_how_passage_vectors_are_made_re_embeds_everything(
+    tmp_path: Path, sources: Path
+) -> None:
+    embedder = CountingEmbedder()
+    pooled = build_index([sources], settings_for(tmp_path), embedder, progress=False)
+    assert pooled.manifest.passage_vectors == "pooled"
+    assert pooled.embedded == pooled.manifest.sentence_count  # the model read no passage
+    embedder.seen.clear()
+    settings = settings_for(tmp_path, passage_vectors="encoded")
+    encoded = build_index([sources], settings, embedder, progress=False)
+    assert encoded.full and encoded.manifest.passage_vectors == "encoded"
+    counts = encoded.manifest.sentence_count + encoded.manifest.passage_count
+    assert encoded.embedded == len(embedder.seen) == counts
+
+
 def test_index_from_another_model_is_rebuilt_not_mixed(tmp_path: Path, sources: Path) -> None:
     settings = settings_for(tmp_path)
     build_index([sources], settings, FakeEmbedder(), progress=False)
