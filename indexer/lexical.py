@@ -19,6 +19,7 @@ import hashlib
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -292,6 +293,41 @@ class _TermCache:
         return None if row is None else self.ids_between(row, row + 1)
 
 
+@dataclass(frozen=True, slots=True)
+class LexicalMatches:
+    """The passages that share at least one term with a query, sorted by id, with two scores.
+
+    Sparse on purpose: a query's terms occur in a small part of the corpus, so scoring costs
+    what their postings hold, not an array the size of the corpus per query.
+    """
+
+    passages: np.ndarray
+    """Passage ids, sorted and distinct."""
+    scores: np.ndarray
+    """BM25 of each passage (its text plus its document's title) for the query terms."""
+    coverage: np.ndarray
+    """The share of the query terms' idf mass each passage (or its title) contains: unlike BM25
+    it does not saturate on one repeated rare word, so it rewards passages that match *all* of
+    a question's key terms."""
+
+    def best(self, n: int) -> np.ndarray:
+        """Ids of the ``n`` best-scoring passages (unordered)."""
+        if len(self.passages) <= n:
+            return self.passages
+        return self.passages[np.argpartition(-self.scores, n - 1)[:n]]
+
+    def at(self, passage_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 scores and coverage of ``passage_ids``; 0 for passages without a query term."""
+        scores = np.zeros(len(passage_ids), dtype=np.float32)
+        coverage = np.zeros(len(passage_ids))
+        if len(self.passages):
+            where = np.minimum(np.searchsorted(self.passages, passage_ids), len(self.passages) - 1)
+            found = self.passages[where] == passage_ids
+            scores[found] = self.scores[where[found]]
+            coverage[found] = self.coverage[where[found]]
+        return scores, coverage
+
+
 class LexicalIndex:
     """The BM25 index of one generation, opened read-only (memory-mapped)."""
 
@@ -308,26 +344,21 @@ class LexicalIndex:
         self._indptr = np.asarray(scores["indptr"]).view(np.ndarray).tolist()
         self._document_frequency = np.diff(self._indptr)
 
-    def passage_scores(self, terms: Sequence[str]) -> np.ndarray:
-        """BM25 score of every passage for the query terms (zeros when none is known)."""
-        scores = np.zeros(self.passage_count, dtype=np.float32)
-        for term in terms:
-            passages, values = self._postings(term)
-            scores[passages] += values
-        return scores
-
-    def passage_coverage(self, terms: Sequence[str]) -> np.ndarray:
-        """Per passage, the share of the terms' idf mass it (or its title) contains: unlike
-        BM25 it does not saturate on one repeated rare word, so it rewards passages that
-        match *all* of a question's key terms."""
+    def match(self, terms: Sequence[str]) -> LexicalMatches:
+        """The passages sharing a term with the query, with their BM25 scores and coverage."""
         weights = self.idf(terms)
         total = float(weights.sum())
-        covered = np.zeros(self.passage_count, dtype=np.float32)
-        if total <= 0:
-            return covered
-        for term, weight in zip(terms, weights, strict=True):
-            covered[self._postings(term)[0]] += weight
-        return covered / total
+        postings = [self._postings(term) for term in terms]
+        ids = np.concatenate([p for p, _ in postings]) if postings else self._indices[:0]
+        passages, inverse = np.unique(ids, return_inverse=True)
+        values = np.concatenate([v for _, v in postings]) if postings else self._data[:0]
+        sizes = [len(p) for p, _ in postings]
+        shares = np.repeat(weights / total if total > 0 else weights * 0, sizes)
+        return LexicalMatches(
+            passages=passages.astype(np.int64, copy=False),
+            scores=np.bincount(inverse, weights=values, minlength=len(passages)).astype(np.float32),
+            coverage=np.bincount(inverse, weights=shares, minlength=len(passages)),
+        )
 
     def _postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """The passages containing ``term`` and its BM25 score in each (empty when unknown)."""

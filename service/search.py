@@ -175,13 +175,13 @@ class Searcher:
         terms = query_terms(query)
         wanted = min(total, max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * k))
 
-        lexical = snapshot.lexical.passage_scores(terms)
+        lexical = snapshot.lexical.match(terms)
         found = [np.zeros(0, dtype=np.int64)]
         if self.mode != "lexical":
             _, ids = snapshot.faiss_index.search(query_vector.reshape(1, -1), wanted)
             found.append(ids[0][ids[0] >= 0])
         if self.mode != "dense" or not len(found[-1]):
-            found.append(_top(lexical, wanted))
+            found.append(lexical.best(wanted))
         passage_ids = np.unique(np.concatenate(found)).astype(np.int64, copy=False)
         if not len(passage_ids):  # lexical mode, and no passage shares a word with the query
             return None
@@ -198,6 +198,7 @@ class Searcher:
         sentence_dense = snapshot.sentence_vectors[distinct] @ query_vector
         per_candidate = sentence_dense[np.searchsorted(distinct, sentence_ids)]
         passage_vectors = snapshot.passage_vectors[passage_ids]
+        bm25, coverage = lexical.at(passage_ids)
         return Signals(
             query_vector=query_vector,
             terms=terms,
@@ -206,8 +207,8 @@ class Searcher:
             passage_vectors=passage_vectors,
             dense_passage=passage_vectors @ query_vector,
             dense_sentence=np.maximum.reduceat(per_candidate, offsets),
-            lexical_passage=lexical[passage_ids] / max(float(lexical.max(initial=0.0)), 1e-9),
-            coverage=snapshot.lexical.passage_coverage(terms)[passage_ids],
+            lexical_passage=bm25 / max(float(lexical.scores.max(initial=0.0)), 1e-9),
+            coverage=coverage,
             sentence_ids=distinct,
             sentence_dense=sentence_dense,
         )
@@ -223,12 +224,3 @@ def _overlaps_shown(passage: PassageRef, span: tuple[int, int], hits: list[Hit])
         and span[0] < hit.highlight[1]
         for hit in hits
     )
-
-
-def _top(scores: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the ``n`` highest positive scores (unordered)."""
-    # Few passages share a word with a query: partition only those.
-    matching = np.flatnonzero(scores > 0)
-    if len(matching) <= n:
-        return matching
-    return matching[np.argpartition(-scores[matching], n - 1)[:n]]

@@ -14,6 +14,7 @@ from indexer.embedding import TokenSums
 from indexer.lexical import TERMS_FILE, query_terms
 from indexer.store import TMP_PREFIX
 from tests.conftest import SEED_ID, SEEDS, FakeEmbedder
+from tests.indexer.test_lexical import assert_same_matches
 
 
 class CountingEmbedder(FakeEmbedder):
@@ -110,9 +111,7 @@ def test_changed_and_deleted_documents_match_a_full_build(tmp_path: Path, source
         assert (incremental.path / name).read_bytes() == (full.path / name).read_bytes(), name
     for question in ("hovercraft to the island", "deal phases hostages", "apple prices"):
         terms = query_terms(question)
-        assert np.array_equal(
-            incremental.lexical.passage_scores(terms), full.lexical.passage_scores(terms)
-        )
+        assert_same_matches(incremental.lexical, full.lexical, terms)
 
 
 @pytest.mark.parametrize("passage_vectors", ["pooled", "encoded"])
@@ -307,9 +306,7 @@ def test_an_unreadable_term_cache_costs_time_not_correctness(tmp_path: Path, sou
     )
     for question in ("apple prices frost", "ferry island storms", "deal phases"):
         terms = query_terms(question)
-        assert np.array_equal(
-            live.lexical.passage_scores(terms), full.lexical.passage_scores(terms)
-        )
+        assert_same_matches(live.lexical, full.lexical, terms)
 
 
 def test_a_live_snapshot_is_built_on_only_while_it_is_still_the_live_generation(

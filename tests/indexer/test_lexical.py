@@ -45,6 +45,14 @@ def test_query_terms_are_distinct_and_ordered() -> None:
     assert query_terms("Doha talks, Doha deal") == ["doha", "talk", "deal"]
 
 
+def assert_same_matches(one: LexicalIndex, other: LexicalIndex, terms: list[str]) -> None:
+    """Both indexes find the same passages with bit-identical scores for ``terms``."""
+    ours, theirs = one.match(terms), other.match(terms)
+    assert np.array_equal(ours.passages, theirs.passages)
+    assert np.array_equal(ours.scores, theirs.scores)
+    assert np.array_equal(ours.coverage, theirs.coverage)
+
+
 def build_small(folder: Path) -> LexicalIndex:
     passages = [
         "Negotiators met in Doha to discuss the cease-fire.",
@@ -56,47 +64,58 @@ def build_small(folder: Path) -> LexicalIndex:
     return LexicalIndex(folder, passage_count=3)
 
 
-def test_bm25_ranks_the_passage_naming_the_rare_word_first(tmp_path: Path) -> None:
+def test_bm25_finds_only_the_passage_naming_the_rare_word(tmp_path: Path) -> None:
     lexical = build_small(tmp_path)
-    scores = lexical.passage_scores(query_terms("Who is Goldberg-Polin?"))
-    assert int(np.argmax(scores)) == 1 and scores[0] == scores[2] == 0
+    found = lexical.match(query_terms("Who is Goldberg-Polin?"))
+    assert found.passages.tolist() == [1] and found.scores[0] > 0
 
 
 def test_titles_count_for_passages(tmp_path: Path) -> None:
     lexical = build_small(tmp_path)
-    assert int(np.argmax(lexical.passage_scores(["weather", "report"]))) == 2
-    assert lexical.passage_scores(query_terms("report"))[2] > 0
+    found = lexical.match(["weather", "report"])
+    assert found.passages[np.argmax(found.scores)] == 2
+    assert lexical.match(query_terms("report")).passages.tolist() == [2]
 
 
 def test_unknown_terms_score_nothing_and_weigh_most(tmp_path: Path) -> None:
     lexical = build_small(tmp_path)
-    assert not lexical.passage_scores(["sourdough"]).any()
-    assert not lexical.passage_scores([]).any()
+    assert len(lexical.match(["sourdough"]).passages) == len(lexical.match([]).passages) == 0
     idf = lexical.idf(["sourdough", "doha"])
     assert idf[0] > idf[1] > 0
 
 
 def test_coverage_is_the_idf_share_of_terms_present(tmp_path: Path) -> None:
     lexical = build_small(tmp_path)
-    covered = lexical.passage_coverage(query_terms("cease-fire talks in Doha about sourdough"))
-    assert 0 < covered[0] < 1 and covered[2] == 0
-    assert lexical.passage_coverage(["doha"])[0] == pytest.approx(1.0)
+    found = lexical.match(query_terms("cease-fire talks in Doha about sourdough"))
+    scores, covered = found.at(np.array([0, 1, 2]))
+    assert 0 < covered[0] < 1 and covered[2] == scores[2] == 0 and scores[0] > 0
+    assert lexical.match(["doha"]).at(np.array([0]))[1][0] == pytest.approx(1.0)
+
+
+def test_matches_answer_for_any_passage_and_rank_the_best(tmp_path: Path) -> None:
+    lexical = build_small(tmp_path)
+    found = lexical.match(["doha", "weather", "hostag"])
+    assert found.passages.tolist() == [0, 1, 2]
+    best = found.passages[np.argmax(found.scores)]
+    assert found.best(1).tolist() == [best] and sorted(found.best(5).tolist()) == [0, 1, 2]
+    scores, covered = lexical.match(["doha"]).at(np.array([0, 1, 2, 7]))
+    assert scores[0] > 0 and not scores[1:].any() and not covered[1:].any()
 
 
 def test_every_generation_carries_its_lexical_index(tmp_path: Path, fake_embedder) -> None:
     build_index([SEEDS], IndexSettings(index_dir=tmp_path), fake_embedder, progress=False)
     snapshot = IndexStore(tmp_path).open(fake_embedder.name, fake_embedder.dimension)
     assert (snapshot.path / "lexical").is_dir()
-    scores = snapshot.lexical.passage_scores(query_terms("Goldberg-Polin"))
-    assert len(scores) == len(snapshot.passages) and scores.max() > 0
-    assert "Goldberg-Polin" in snapshot.passage(int(np.argmax(scores))).text
+    found = snapshot.lexical.match(query_terms("Goldberg-Polin"))
+    assert 0 < len(found.passages) <= len(snapshot.passages) and found.scores.max() > 0
+    assert "Goldberg-Polin" in snapshot.passage(int(found.best(1)[0])).text
 
 
 def test_an_empty_generation_still_opens(tmp_path: Path) -> None:
     store = IndexStore(tmp_path)
     store.write([], np.zeros((0, 4), np.float32), np.zeros((0, 4), np.float32), "m", {})
     snapshot = store.open("m", 4)
-    assert len(snapshot.lexical.passage_scores(["doha"])) == 0
+    assert len(snapshot.lexical.match(["doha"]).passages) == 0
 
 
 def count_tokenizing(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -132,8 +151,10 @@ def test_next_generation_reuses_terms_and_scores_like_a_fresh_build(
     reused, fresh = LexicalIndex(tmp_path / "new", 4), LexicalIndex(tmp_path / "fresh", 4)
     for question in ("Doha negotiators", "Goldberg-Polin freed", "rain sunny", "weather talks"):
         terms = query_terms(question)
-        assert np.allclose(reused.passage_scores(terms), fresh.passage_scores(terms))
-        assert np.allclose(reused.passage_coverage(terms), fresh.passage_coverage(terms))
+        ours, theirs = reused.match(terms), fresh.match(terms)
+        assert np.array_equal(ours.passages, theirs.passages)
+        assert np.allclose(ours.scores, theirs.scores)
+        assert np.allclose(ours.coverage, theirs.coverage)
     (sunny,) = tokenize("sunny")
     assert sunny in LexicalIndex(tmp_path / "old", 3).passages.vocab_dict
     assert sunny not in reused.passages.vocab_dict  # gone with its passage
@@ -157,10 +178,10 @@ def test_carried_passages_take_their_terms_by_row_without_being_read(
     carried_index, fresh = LexicalIndex(tmp_path / "new", 3), LexicalIndex(tmp_path / "fresh", 3)
     for question in ("Doha negotiators", "sunny weather", "rain Gaza", "Goldberg-Polin"):
         terms = query_terms(question)
-        assert np.array_equal(carried_index.passage_scores(terms), fresh.passage_scores(terms))
+        assert_same_matches(carried_index, fresh, terms)
     # The next generation can carry passages from this one in turn.
     build_lexical(tmp_path / "next", [], [], tmp_path / "new", np.array([1]))
-    assert LexicalIndex(tmp_path / "next", 1).passage_scores(["gaza"])[0] > 0
+    assert LexicalIndex(tmp_path / "next", 1).match(["gaza"]).passages.tolist() == [0]
 
 
 def test_carried_passages_need_the_previous_terms(tmp_path: Path) -> None:
@@ -173,7 +194,7 @@ def test_an_unreadable_term_cache_only_costs_time(tmp_path: Path) -> None:
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "terms.npz").write_bytes(b"not a numpy archive")
     build_lexical(tmp_path / "new", ["Doha talks."], ["Talks"], previous=tmp_path / "old")
-    assert LexicalIndex(tmp_path / "new", 1).passage_scores(["doha"])[0] > 0
+    assert LexicalIndex(tmp_path / "new", 1).match(["doha"]).passages.tolist() == [0]
 
 
 def test_score_matrix_is_bm25s_own_bit_for_bit(tmp_path: Path) -> None:
