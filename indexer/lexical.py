@@ -319,7 +319,7 @@ class LexicalMatches:
     def at(self, passage_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """BM25 scores and coverage of ``passage_ids``; 0 for passages without a query term."""
         scores = np.zeros(len(passage_ids), dtype=np.float32)
-        coverage = np.zeros(len(passage_ids))
+        coverage = np.zeros(len(passage_ids), dtype=np.float32)
         if len(self.passages):
             where = np.minimum(np.searchsorted(self.passages, passage_ids), len(self.passages) - 1)
             found = self.passages[where] == passage_ids
@@ -351,13 +351,20 @@ class LexicalIndex:
         postings = [self._postings(term) for term in terms]
         ids = np.concatenate([p for p, _ in postings]) if postings else self._indices[:0]
         passages, inverse = np.unique(ids, return_inverse=True)
-        values = np.concatenate([v for _, v in postings]) if postings else self._data[:0]
-        sizes = [len(p) for p, _ in postings]
-        shares = np.repeat(weights / total if total > 0 else weights * 0, sizes)
+        scores = np.zeros(len(passages), dtype=np.float32)
+        covered = np.zeros(len(passages), dtype=np.float32)
+        # Term by term in float32, as a dense scorer adds them: the same scores to the bit, so
+        # near-ties between passages break the same way whichever way they are computed.
+        start = 0
+        for (found, values), weight in zip(postings, weights, strict=True):
+            rows = inverse[start : start + len(found)]
+            scores[rows] += values
+            covered[rows] += weight
+            start += len(found)
         return LexicalMatches(
             passages=passages.astype(np.int64, copy=False),
-            scores=np.bincount(inverse, weights=values, minlength=len(passages)).astype(np.float32),
-            coverage=np.bincount(inverse, weights=shares, minlength=len(passages)),
+            scores=scores,
+            coverage=covered / total if total > 0 else covered,
         )
 
     def _postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:

@@ -44,6 +44,8 @@ from indexer import (
     IndexStore,
     build_index,
     chunking,
+    embedding,
+    embedding_onnx,
     lexical,
     make_embedder,
 )
@@ -127,10 +129,12 @@ def cached_index(
     """An index of ``corpus`` in the temp folder, rebuilt only when the corpus, the settings or
     the code that shapes an index (chunking, tokenization) changed."""
     recipe = hashlib.sha256(corpus.read_bytes())
-    for module in (chunking, lexical):
+    for module in (chunking, lexical, embedding, embedding_onnx):
         recipe.update(Path(module.__file__ or "").read_bytes())
+    # int8 activations are quantized per batch, so the batch size moves vectors a little too.
     recipe.update(
-        f"{FORMAT_VERSION}:{embedder.name}:{settings.target_words}:{settings.max_words}:"
+        f"{FORMAT_VERSION}:{embedder.name}:{getattr(embedder, 'backend', '')}:"
+        f"{settings.batch_size}:{settings.target_words}:{settings.max_words}:"
         f"{settings.overlap_sentences}:{settings.passage_vectors}".encode()
     )
     cache = Path(tempfile.gettempdir()) if cache is None else cache
