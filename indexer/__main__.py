@@ -8,7 +8,7 @@ from pathlib import Path
 from indexer.build import build_index
 from indexer.embedding import make_embedder
 from indexer.errors import IndexerError
-from indexer.settings import IndexSettings
+from indexer.settings import IndexSettings, load_settings
 from indexer.watch import watch_sources
 
 
@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         overrides["sources"] = args.paths
     if args.index_dir:
         overrides["index_dir"] = args.index_dir
-    settings = IndexSettings(**overrides)  # type: ignore[arg-type]
     try:
+        settings = load_settings(IndexSettings, **overrides)
         embedder = make_embedder(settings)
 
         def build(full: bool = False) -> None:

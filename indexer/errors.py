@@ -5,7 +5,8 @@ IndexerError
 ├── IndexIncompatible    built with another model or format version than this code reads
 ├── IndexCorrupt         files missing or unreadable inside a generation
 ├── EmbeddingModelError  the embedding model cannot be loaded from its path
-└── IndexLocked          another indexer is writing to the same index folder
+├── IndexLocked          another indexer is writing to the same index folder
+└── BadSettings          a setting (environment variable or command-line option) is invalid
 """
 
 
@@ -31,3 +32,7 @@ class EmbeddingModelError(IndexerError):
 
 class IndexLocked(IndexerError):
     """Another indexer held the index folder's lock for longer than we were willing to wait."""
+
+
+class BadSettings(IndexerError):
+    """A setting has an invalid value; the message names its environment variable."""

@@ -5,10 +5,12 @@ Each field can be set by an environment variable named ``NEWSQA_<FIELD>`` (for e
 """
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from indexer.errors import BadSettings
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 
@@ -103,3 +105,20 @@ class IndexSettings(BaseSettings):
         le=60,
         description="Watch mode reindexes once the sources have been quiet for this long.",
     )
+
+
+SettingsT = TypeVar("SettingsT", bound=IndexSettings)
+
+
+def load_settings(kind: type[SettingsT], **overrides: Any) -> SettingsT:
+    """``kind(**overrides)`` read with the environment, every invalid value reported in one
+    ``BadSettings`` naming its environment variable: what the command lines print, one line,
+    instead of a validation traceback."""
+    try:
+        return kind(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"NEWSQA_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise BadSettings(f"invalid settings: {problems}") from exc

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import uvicorn
 
+from indexer.errors import IndexerError
+from indexer.settings import load_settings
 from service.app import create_app
 from service.settings import ServiceSettings
 
@@ -40,7 +42,11 @@ def main(argv: list[str] | None = None) -> int:
         overrides["watch"] = True
         if args.watch:
             overrides["sources"] = args.watch
-    settings = ServiceSettings(**overrides)
+    try:
+        settings = load_settings(ServiceSettings, **overrides)
+    except IndexerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0
 

@@ -31,6 +31,7 @@ from starlette.types import Receive, Scope, Send
 
 from indexer import IndexStore, make_embedder
 from indexer.errors import IndexerError
+from indexer.settings import load_settings
 from service.auth import check_bearer
 from service.errors import ServiceError, describe_validation_errors
 from service.live import LiveIndex
@@ -171,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
     overrides = {k: v for k, v in vars(args).items() if v is not None}
-    settings = ServiceSettings(**overrides)
     try:
+        settings = load_settings(ServiceSettings, **overrides)
         embedder = make_embedder(settings)
     except IndexerError as exc:
         print(f"error: {exc}", file=sys.stderr)
