@@ -158,20 +158,14 @@ def _open_previous(
     except (IndexIncompatible, IndexCorrupt) as exc:
         log.warning("rebuilding everything: %s", exc)
         return None
-    if snapshot.manifest.chunking != recipe:
-        log.warning(
-            "rebuilding everything: chunking changed from %s to %s",
-            snapshot.manifest.chunking,
-            recipe,
-        )
-        return None
-    if snapshot.manifest.passage_vectors != passage_vectors:
-        log.warning(
-            "rebuilding everything: passage vectors were %s, now %s",
-            snapshot.manifest.passage_vectors,
-            passage_vectors,
-        )
-        return None
+    manifest = snapshot.manifest
+    for what, before, now in (
+        ("chunking", manifest.chunking, recipe),
+        ("passage vectors", manifest.passage_vectors, passage_vectors),
+    ):
+        if before != now:
+            log.warning("rebuilding everything: %s changed from %s to %s", what, before, now)
+            return None
     return _Previous(snapshot)
 
 
