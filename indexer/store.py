@@ -43,9 +43,12 @@ from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound
 from indexer.lexical import CarriedTermsMissing, LexicalIndex, build_lexical
 from indexer.rows import KeptDocument, row_tables, write_documents
 from indexer.vectors import (
+    ROWS_FILE,
     ReusedVectors,
     build_passage_index,
+    extend_hnsw,
     read_passage_index,
+    uses_hnsw,
     write_vectors,
 )
 
@@ -111,11 +114,18 @@ class IndexSnapshot:
             self.sentences = _mapped(path / "sentences.npy")
             self.sentence_vectors = _mapped(path / "sentence_vectors.npy")
             self.faiss_index = read_passage_index(path / "passages.faiss")
+            rows_file = path / ROWS_FILE
+            self.faiss_rows = _mapped(rows_file) if rows_file.exists() else None
             self.lexical = LexicalIndex(path / LEXICAL_DIR, len(self.passages))
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
             raise IndexCorrupt(f"generation {path.name} cannot be read: {exc}") from exc
-        if len(self.passages) != self.faiss_index.ntotal:
+        labels = self.faiss_index.ntotal
+        live = labels if self.faiss_rows is None else int((self.faiss_rows >= 0).sum())
+        if len(self.passages) != live or (
+            self.faiss_rows is not None and len(self.faiss_rows) != labels
+        ):
             raise IndexCorrupt(f"generation {path.name}: passages and vectors disagree in count")
+        self._dead_share = 1 - live / labels if labels else 0.0
         self._by_id = {doc.doc_id: i for i, doc in enumerate(self.documents)}
 
     @property
@@ -154,6 +164,20 @@ class IndexSnapshot:
         if len(lines) != len(self.documents) + 1:
             raise IndexCorrupt(f"generation {self.path.name}: documents.jsonl changed under us")
         return [line + b"\n" for line in lines[:-1]]
+
+    def nearest_passages(self, vector: np.ndarray, count: int) -> np.ndarray:
+        """Rows of up to ``count`` passages nearest to the unit ``vector`` (FAISS's order)."""
+        # An extended graph still holds labels of gone passages: ask for enough more to
+        # make up for the share of them, then drop them.
+        extra = int(np.ceil(count * self._dead_share / (1 - self._dead_share))) + (
+            2 if self._dead_share else 0
+        )
+        _, labels = self.faiss_index.search(vector.reshape(1, -1), count + extra)
+        labels = labels[0][labels[0] >= 0]
+        if self.faiss_rows is None:
+            return labels[:count]
+        rows = self.faiss_rows[labels]
+        return rows[rows >= 0][:count]
 
     @cached_property
     def passage_vectors(self) -> np.ndarray:
@@ -315,7 +339,21 @@ def _write_generation(
         write_vectors(folder / file, vectors, old / file if old else None)
     stored = np.load(folder / "passage_vectors.npy", mmap_mode="r")
     dimension = int(stored.shape[1])
-    index, faiss_kind = build_passage_index(stored)
+    extended = None
+    faiss_kind = ""
+    if (
+        previous is not None
+        and isinstance(passage_vectors, ReusedVectors)
+        and uses_hnsw(len(passages))
+    ):
+        old_index = previous.path / "passages.faiss"
+        extended = extend_hnsw(old_index, previous.faiss_rows, passage_vectors, stored)
+        faiss_kind = previous.manifest.faiss_index
+    if extended is None:
+        index, faiss_kind = build_passage_index(stored)
+    else:
+        index, rows = extended
+        np.save(folder / ROWS_FILE, rows)
     faiss.write_index(index, str(folder / "passages.faiss"))
     documents = [entry.document for entry in entries]
     _write_lexical(folder / LEXICAL_DIR, documents, passages, carried, previous, previous_lexical)

@@ -4,14 +4,19 @@ A flat index reads every vector per query: linear in the corpus. Its codes are h
 floats (``IndexScalarQuantizer`` fp16): the scan is memory-bound, and halving the bytes made it
 about twice as fast as ``IndexFlatIP`` (0.42 against 0.81 ms at 20,000 passages, 3.3 against
 6.1 ms at 100,000) with recall@10 0.999 against exact search; the searcher re-scores every
-candidate with the stored float32 vectors anyway. A flat index is rebuilt from the vectors in
-a blink, while an HNSW graph costs seconds per generation (so per incremental build): flat is
-kept up to ``HNSW_FROM`` passages, where its scan costs ~0.8 ms, what float32 cost at 20,000.
+candidate with the stored float32 vectors anyway. Flat is kept up to ``HNSW_FROM`` passages,
+where its scan costs ~0.8 ms, what float32 cost at 20,000.
 Past that an HNSW graph answers in a fraction of a millisecond with
 recall@10 >= 0.98 against exact search at the parameters below (``benchmarks/scale.py``: 100k
 text-like vectors, efSearch 128 gave 0.968, 256 gave 0.993 at 0.34 ms). Building it costs ~0.3 ms
 per passage on two cores, small beside encoding the passage. Memory per million 384-dimensional
 passages: flat fp16 0.72 GiB, HNSW32 1.68 GiB (float32 vectors plus the neighbour lists).
+
+An HNSW graph is not rebuilt for every generation: an incremental build extends the previous
+generation's graph with the new passages only (``extend_hnsw``), and a ``faiss_rows.npy`` beside
+it maps each graph label to its passage row in the new generation, or -1 for a passage that is
+gone (a removed or edited document: HNSW cannot delete). Searches skip those labels. Once they
+are more than ``DEAD_LABELS_LIMIT`` of the graph, the next build rebuilds it whole.
 
 The vector files themselves (``.npy``, memory-mapped by readers) are written here too, with the
 rows an incremental build keeps copied file to file from the previous generation.
@@ -28,6 +33,10 @@ import numpy as np
 
 HNSW_FROM = 30_000
 """Passage count from which a generation gets an HNSW index instead of a flat one."""
+DEAD_LABELS_LIMIT = 0.1
+"""Share of an HNSW graph's labels pointing at gone passages past which it is rebuilt."""
+ROWS_FILE = "faiss_rows.npy"
+"""Label -> passage row of an extended graph; absent when label i is passage row i."""
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 256
@@ -37,12 +46,19 @@ HNSW_EF_SEARCH = 256
 _NO_COPY_FILE_RANGE = frozenset({errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL})
 
 
-def build_passage_index(vectors: np.ndarray, hnsw_from: int = HNSW_FROM) -> tuple[faiss.Index, str]:
+def uses_hnsw(passages: int) -> bool:
+    """Whether a generation of this many passages gets an HNSW graph (else a flat index)."""
+    return passages >= HNSW_FROM
+
+
+def build_passage_index(
+    vectors: np.ndarray, hnsw_from: int | None = None
+) -> tuple[faiss.Index, str]:
     """An inner-product index over unit ``vectors`` and its description for the manifest."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     dimension = int(vectors.shape[1])
     index: faiss.Index
-    if len(vectors) < hnsw_from:
+    if not (uses_hnsw(len(vectors)) if hnsw_from is None else len(vectors) >= hnsw_from):
         index = faiss.IndexScalarQuantizer(
             dimension, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
         )
@@ -59,6 +75,34 @@ def build_passage_index(vectors: np.ndarray, hnsw_from: int = HNSW_FROM) -> tupl
     if len(vectors):
         index.add(vectors)
     return index, description
+
+
+def extend_hnsw(
+    previous: Path, previous_rows: np.ndarray | None, reused: "ReusedVectors", vectors: np.ndarray
+) -> tuple[faiss.Index, np.ndarray] | None:
+    """The previous generation's HNSW graph (file ``previous``, its labels' rows
+    ``previous_rows``, None meaning label = row) with the new generation's fresh passages added,
+    and each label's row in the new generation (-1: gone). ``reused.source`` gives each new row's
+    previous row (-1: fresh; its vector is row ``i`` of ``vectors``). None when the previous
+    index is not a graph or too many of its labels would point at nothing: rebuild it then."""
+    index = faiss.read_index(str(previous))
+    if not isinstance(faiss.downcast_index(index), faiss.IndexHNSWFlat):
+        return None
+    labels = np.arange(index.ntotal) if previous_rows is None else np.asarray(previous_rows)
+    source = reused.source
+    kept = np.flatnonzero(source >= 0)
+    new_row_of = np.full(int(source.max(initial=-1)) + 1, -1, dtype=np.int64)
+    new_row_of[source[kept]] = kept
+    alive = (labels >= 0) & (labels < len(new_row_of))
+    rows = np.full(len(labels), -1, dtype=np.int64)
+    rows[alive] = new_row_of[labels[alive]]
+    fresh = np.flatnonzero(source < 0)
+    rows = np.concatenate([rows, fresh])
+    if (rows < 0).sum() > DEAD_LABELS_LIMIT * len(rows):
+        return None
+    if len(fresh):
+        index.add(np.ascontiguousarray(vectors[fresh], dtype=np.float32))
+    return index, rows
 
 
 def read_passage_index(path: Path) -> faiss.Index:

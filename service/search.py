@@ -178,8 +178,7 @@ class Searcher:
         lexical = snapshot.lexical.match(terms)
         found = [np.zeros(0, dtype=np.int64)]
         if self.mode != "lexical":
-            _, ids = snapshot.faiss_index.search(query_vector.reshape(1, -1), wanted)
-            found.append(ids[0][ids[0] >= 0])
+            found.append(snapshot.nearest_passages(query_vector, wanted))
         if self.mode != "dense" or not len(found[-1]):
             found.append(lexical.best(wanted))
         passage_ids = np.unique(np.concatenate(found)).astype(np.int64, copy=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import IndexSettings, IndexStore, build_index
+from indexer import IndexSettings, IndexStore, build_index, vectors
 from indexer.embedding import TokenSums
 from indexer.lexical import TERMS_FILE, query_terms
 from indexer.store import TMP_PREFIX
@@ -330,3 +330,49 @@ def test_a_live_snapshot_is_built_on_only_while_it_is_still_the_live_generation(
     opened_generations.clear()
     report = build_index([sources], settings, embedder, progress=False, live=newest)
     assert opened_generations == [] and report.deleted == 1 and report.unchanged == 2
+
+
+def many_articles(folder: Path, count: int) -> None:
+    for i in range(count):
+        (folder / f"brief-{i:02d}.txt").write_text(
+            f"Brief {i}\n\nCouncil {i} voted on budget line {i}. The mayor of town {i} agreed.\n",
+            encoding="utf-8",
+        )
+
+
+def test_an_hnsw_graph_is_extended_not_rebuilt_and_never_returns_a_gone_passage(
+    tmp_path: Path, sources: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vectors, "HNSW_FROM", 1)  # every generation gets a graph
+    many_articles(sources, 40)
+    settings, embedder = settings_for(tmp_path), CountingEmbedder()
+    first = build_index([sources], settings, embedder, progress=False)
+    assert first.manifest.faiss_index.startswith("IndexHNSWFlat")
+    (sources / "brief-03.txt").write_text("Brief 3\n\nThe vote was postponed.\n", "utf-8")
+    (sources / "b.txt").unlink()
+    second = build_index([sources], settings, embedder, progress=False)
+    live = open_live(settings.index_dir, embedder)
+    rows = np.load(live.path / vectors.ROWS_FILE)
+    # The old graph plus the new passage; the edited and deleted ones stay as dead labels.
+    assert live.faiss_index.ntotal == first.manifest.passage_count + 1 == len(rows)
+    assert (rows < 0).sum() == 2 and sorted(rows[rows >= 0]) == list(range(len(live.passages)))
+    for row in range(len(live.passages)):  # every passage is found by its own vector
+        assert row in live.nearest_passages(np.asarray(live.passage_vectors[row]), 3)
+    found = {int(r) for r in live.nearest_passages(np.asarray(live.passage_vectors[0]), 500)}
+    assert found <= set(range(len(live.passages)))
+    assert second.manifest.faiss_index == first.manifest.faiss_index
+
+
+def test_a_graph_with_too_many_gone_passages_is_rebuilt(
+    tmp_path: Path, sources: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vectors, "HNSW_FROM", 1)
+    many_articles(sources, 10)
+    settings, embedder = settings_for(tmp_path), CountingEmbedder()
+    build_index([sources], settings, embedder, progress=False)
+    for i in range(4):  # 4 of ~18 passages gone: past the 10% limit
+        (sources / f"brief-{i:02d}.txt").unlink()
+    build_index([sources], settings, embedder, progress=False)
+    live = open_live(settings.index_dir, embedder)
+    assert not (live.path / vectors.ROWS_FILE).exists()
+    assert live.faiss_index.ntotal == len(live.passages)
