@@ -346,8 +346,13 @@ def _write_generation(
         and isinstance(passage_vectors, ReusedVectors)
         and uses_hnsw(len(passages))
     ):
-        old_index = previous.path / "passages.faiss"
-        extended = extend_hnsw(old_index, previous.faiss_rows, passage_vectors, stored)
+        extended = extend_hnsw(
+            previous.faiss_index,
+            previous.path / "passages.faiss",
+            previous.faiss_rows,
+            passage_vectors,
+            stored,
+        )
         faiss_kind = previous.manifest.faiss_index
     if extended is None:
         index, faiss_kind = build_passage_index(stored)

@@ -78,17 +78,21 @@ def build_passage_index(
 
 
 def extend_hnsw(
-    previous: Path, previous_rows: np.ndarray | None, reused: "ReusedVectors", vectors: np.ndarray
+    served: faiss.Index,
+    file: Path,
+    previous_rows: np.ndarray | None,
+    reused: "ReusedVectors",
+    vectors: np.ndarray,
 ) -> tuple[faiss.Index, np.ndarray] | None:
-    """The previous generation's HNSW graph (file ``previous``, its labels' rows
-    ``previous_rows``, None meaning label = row) with the new generation's fresh passages added,
-    and each label's row in the new generation (-1: gone). ``reused.source`` gives each new row's
-    previous row (-1: fresh; its vector is row ``i`` of ``vectors``). None when the previous
-    index is not a graph or too many of its labels would point at nothing: rebuild it then."""
-    index = faiss.read_index(str(previous))
-    if not isinstance(faiss.downcast_index(index), faiss.IndexHNSWFlat):
+    """The previous generation's HNSW graph (``served``, open, and its ``file``; its labels'
+    rows ``previous_rows``, None meaning label = row) with the new generation's fresh passages
+    added, and each label's row in the new generation (-1: gone). ``reused.source`` gives each
+    new row's previous row (-1: fresh; its vector is row ``i`` of ``vectors``). None when the
+    previous index is not a graph or too many of its labels would point at nothing: rebuild it
+    then (decided before the graph is read, which at a million passages is gigabytes)."""
+    if not isinstance(faiss.downcast_index(served), faiss.IndexHNSWFlat):
         return None
-    labels = np.arange(index.ntotal) if previous_rows is None else np.asarray(previous_rows)
+    labels = np.arange(served.ntotal) if previous_rows is None else np.asarray(previous_rows)
     source = reused.source
     kept = np.flatnonzero(source >= 0)
     new_row_of = np.full(int(source.max(initial=-1)) + 1, -1, dtype=np.int64)
@@ -100,6 +104,8 @@ def extend_hnsw(
     rows = np.concatenate([rows, fresh])
     if (rows < 0).sum() > DEAD_LABELS_LIMIT * len(rows):
         return None
+    # A copy read from the file, not ``served``: requests may be searching that one right now.
+    index = faiss.read_index(str(file))
     if len(fresh):
         index.add(np.ascontiguousarray(vectors[fresh], dtype=np.float32))
     return index, rows
