@@ -48,6 +48,7 @@ from indexer.vectors import (
     build_passage_index,
     extend_hnsw,
     read_passage_index,
+    search_one,
     uses_hnsw,
     write_vectors,
 )
@@ -172,8 +173,8 @@ class IndexSnapshot:
         extra = int(np.ceil(count * self._dead_share / (1 - self._dead_share))) + (
             2 if self._dead_share else 0
         )
-        _, labels = self.faiss_index.search(vector.reshape(1, -1), count + extra)
-        labels = labels[0][labels[0] >= 0]
+        labels = search_one(self.faiss_index, vector, count + extra)
+        labels = labels[labels >= 0]
         if self.faiss_rows is None:
             return labels[:count]
         rows = self.faiss_rows[labels]

@@ -12,7 +12,6 @@ from starlette.routing import Route
 
 from indexer import Embedder, IndexStore, make_embedder
 from indexer.errors import IndexerError, IndexLocked
-from indexer.vectors import set_faiss_threads
 from service import admin, web
 from service.encoding import QueryEncoder
 from service.errors import (
@@ -53,7 +52,6 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
         encoder = QueryEncoder(model, settings.query_cache_size, settings.query_batch_wait_ms)
         # Lazily built parts of the model (ONNX sessions) are made now, not in a first request.
         await run_in_threadpool(model.encode_query, "warm-up")
-        set_faiss_threads(1)
         live = LiveIndex(IndexStore(settings.index_dir), encoder, settings.retrieval_mode)
         # Reindexing encodes passages with the model itself, off the query encoder's threads.
         reindexer = Reindexer(settings, model, live)
