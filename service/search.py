@@ -20,6 +20,7 @@ better-ranked passage of its document (overlapping chunks), or whose vector is n
 better-ranked one (the same wire story in two outlets), is dropped.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,6 +29,7 @@ import numpy as np
 from indexer import Embedder, IndexSnapshot, PassageRef
 from indexer.lexical import query_terms
 from service.answer import SentenceScorer, TermWeights
+from service.encoding import QueryEncoder
 
 RetrievalMode = Literal["hybrid", "dense", "lexical"]
 
@@ -165,22 +167,33 @@ class Searcher:
                 break
         return hits
 
+    def _query_vector_soon(self, query: str) -> Callable[[], np.ndarray]:
+        """A call that returns the query's vector: a ``QueryEncoder`` (the service's) computes it
+        in the background meanwhile; a bare embedder (tests, tools) computes it now."""
+        if isinstance(self.embedder, QueryEncoder):
+            return self.embedder.encode_query_soon(query).result
+        vector = self.embedder.encode_query(query)
+        return lambda: vector
+
     def signals(self, query: str, k: int) -> Signals | None:
         """All scores of ``query`` over its candidate passages; None when there is none."""
         snapshot = self.snapshot
         total = len(snapshot.passages)
         if total == 0:
             return None
-        query_vector = self.embedder.encode_query(query)
+        # The lexical half needs no vector: it runs while an encoder thread runs the model.
+        vector_soon = self._query_vector_soon(query)
         terms = query_terms(query)
         wanted = min(total, max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * k))
-
         lexical = snapshot.lexical.match(terms)
+        lexical_best = lexical.best(wanted)
+        query_vector = vector_soon()
+
         found = [np.zeros(0, dtype=np.int64)]
         if self.mode != "lexical":
             found.append(snapshot.nearest_passages(query_vector, wanted))
         if self.mode != "dense" or not len(found[-1]):
-            found.append(lexical.best(wanted))
+            found.append(lexical_best)
         passage_ids = np.unique(np.concatenate(found)).astype(np.int64, copy=False)
         if not len(passage_ids):  # lexical mode, and no passage shares a word with the query
             return None

@@ -124,3 +124,28 @@ def test_an_embedder_asking_for_single_queries_never_gets_a_batch() -> None:
     assert len(embedder.calls) == len(texts)
     for text, vector in zip(texts, results, strict=True):
         np.testing.assert_allclose(vector, embedder.encode_query(text), rtol=1e-6)
+
+
+class GatedOneAtATime(OneAtATimeEmbedder):
+    """One query per call, each waiting at a gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.gate.wait(timeout=10)
+        return super().encode_queries(texts)
+
+
+@pytest.mark.parametrize("embedder_kind", [GatedEmbedder, GatedOneAtATime])
+def test_a_query_vector_is_promised_at_once_and_computed_meanwhile(embedder_kind) -> None:
+    embedder = embedder_kind()
+    encoder = QueryEncoder(embedder, cache_size=0)
+    soon = encoder.encode_query_soon("while the caller goes on")
+    threading.Event().wait(0.05)
+    assert not soon.done()  # the model is still at the gate: the caller was not held up
+    embedder.gate.set()
+    vector = soon.result(timeout=10)
+    encoder.close()
+    np.testing.assert_allclose(vector, embedder.encode_query("while the caller goes on"), rtol=1e-6)

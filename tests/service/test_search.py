@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from indexer import IndexSettings, IndexStore, build_index
+from service.encoding import QueryEncoder
 from service.search import DEFAULT_WEIGHTS, FusionWeights, Searcher
 from tests.conftest import SEED_ID, SEEDS
 
@@ -83,3 +84,18 @@ def test_the_same_story_from_two_outlets_is_shown_once(tmp_path: Path, fake_embe
     hits = Searcher(snapshot, fake_embedder).search("the first phase of the deal", 10)
     texts = [h.passage.text for h in hits]
     assert len(texts) == len(set(texts))
+
+
+def test_the_services_encoder_gives_the_same_results_as_the_bare_model(
+    seed_snapshot, fake_embedder
+) -> None:
+    """Through a ``QueryEncoder`` the vector is computed while the lexical half runs: the
+    overlap must not change a single score."""
+    encoder = QueryEncoder(fake_embedder, cache_size=0)
+    query = "the first phase of the deal"
+    try:
+        overlapped = Searcher(seed_snapshot, encoder).search(query, 5)
+    finally:
+        encoder.close()
+    assert overlapped == Searcher(seed_snapshot, fake_embedder).search(query, 5)
+    assert overlapped
