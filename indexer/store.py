@@ -12,6 +12,8 @@ Layout of ``index_dir``::
         sentence_vectors.npy  float32 unit vectors, row i = sentence i
         passages.faiss        FAISS inner-product index over passage_vectors
         lexical/              BM25 index of the passages, titles included (indexer/lexical.py)
+    .lock                     held by the one process writing a generation (housekeeping.py)
+    .watch.lock               held by the one service process watching the sources (watch.py)
 
 A build writes into ``generations/.tmp-<name>``, fsyncs, renames it into place, and only then
 replaces ``CURRENT``: a crash at any point leaves the previous generation live and whole.

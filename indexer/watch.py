@@ -7,7 +7,9 @@ rebuild costs little anyway: the build is incremental and writes nothing when no
 changed.
 """
 
+import fcntl
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -17,6 +19,8 @@ import watchfiles
 from indexer.errors import IndexerError
 
 log = logging.getLogger(__name__)
+
+WATCH_LOCK_FILE = ".watch.lock"
 
 # Editor and downloader droppings (vim's swap files and its "4913" probe, emacs's #autosave#
 # and .#locks, partial downloads) and anything hidden.
@@ -72,3 +76,34 @@ def watch_sources(
             rebuild()
         except IndexerError as exc:
             log.error("reindex failed, the previous generation stays live: %s", exc)
+
+
+class WatchClaim:
+    """The right to watch the sources of one index, held by one process at a time.
+
+    Every worker of a multi-process service starts with ``--watch``; the first to claim the
+    right watches and reindexes for all of them (the others serve what it builds, which they
+    pick up from ``CURRENT``), instead of each one rebuilding the same change. The claim is an
+    ``flock``, so the kernel releases it when its holder dies.
+    """
+
+    def __init__(self, index_dir: Path) -> None:
+        self.path = Path(index_dir) / WATCH_LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Claim it; False when another process (or another claim here) holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the only descriptor releases the flock
+            self._fd = None

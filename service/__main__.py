@@ -1,16 +1,23 @@
-"""``python -m service [--index-dir DIR] [--host H] [--port P] [--watch [PATH ...]]``: serve."""
+"""``python -m service [--index-dir DIR] [--host H] [--port P] [--workers N] [--watch [PATH ...]]``:
+serve."""
 
 import argparse
+import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 
 from indexer.errors import IndexerError
 from indexer.settings import load_settings
 from service.app import create_app
 from service.settings import ServiceSettings
+
+OVERRIDES_VARIABLE = "NEWSQA_WORKER_OVERRIDES"
+"""How the command line's settings reach the worker processes (internal)."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -21,6 +28,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--index-dir", type=Path, help="index folder (default: index/)")
     parser.add_argument("--host", help="interface to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default: 8000)")
+    parser.add_argument(
+        "--workers", type=int, help="server processes sharing the port (default: 1)"
+    )
     parser.add_argument(
         "--watch",
         nargs="*",
@@ -36,7 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    _log_to_stderr()
     overrides = {k: v for k, v in vars(args).items() if v is not None and k != "watch"}
     if args.watch is not None:
         overrides["watch"] = True
@@ -47,8 +57,34 @@ def main(argv: list[str] | None = None) -> int:
     except IndexerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        return 0
+    if not settings.threads:  # the cores are shared out between the workers, not multiplied
+        overrides["threads"] = max(1, (os.cpu_count() or 1) // settings.workers)
+    # uvicorn starts each worker as a fresh interpreter, which builds the same settings from the
+    # same environment plus this command line's overrides.
+    os.environ[OVERRIDES_VARIABLE] = json.dumps(overrides, default=str)
+    uvicorn.run(
+        "service.__main__:worker_app",
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+    )
     return 0
+
+
+def worker_app() -> FastAPI:
+    """The app of one of ``--workers`` processes."""
+    _log_to_stderr()
+    overrides = json.loads(os.environ.get(OVERRIDES_VARIABLE, "{}"))
+    return create_app(load_settings(ServiceSettings, **overrides))
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from indexer import BuildReport, Embedder, build_index
 from indexer.errors import IndexerError
-from indexer.watch import watch_sources
+from indexer.watch import WatchClaim, watch_sources
 from service.live import LiveIndex
 from service.settings import ServiceSettings
 
@@ -43,6 +43,7 @@ class Reindexer:
         )
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
+        self._claim = WatchClaim(settings.index_dir)
 
     def run(self, full: bool = False) -> BuildReport:
         """Reindex now (after any build already queued) and return what it did."""
@@ -61,15 +62,23 @@ class Reindexer:
         self.live.refresh()
         return report
 
-    def start_watching(self) -> None:
+    def start_watching(self) -> bool:
         """Catch up with changes made while the service was down (or build the first index),
-        then reindex whenever the sources change, from a daemon thread, until ``close()``."""
+        then reindex whenever the sources change, from a daemon thread, until ``close()``.
+
+        False, and nothing done, when another process watches this index already (another
+        worker of the same service): this one serves what that one builds.
+        """
+        if not self._claim.acquire():
+            log.info("another process watches the sources of %s", self.settings.index_dir)
+            return False
         try:
             self.run()
         except IndexerError as exc:
             log.error("startup reindex failed, serving what the index holds: %s", exc)
         self._watcher = threading.Thread(target=self._watch, name="source-watcher", daemon=True)
         self._watcher.start()
+        return True
 
     def _watch(self) -> None:
         try:
@@ -88,3 +97,4 @@ class Reindexer:
         if self._watcher is not None:
             self._watcher.join(timeout=10)
         self._worker.shutdown(wait=True)
+        self._claim.release()

@@ -64,6 +64,16 @@ class ServiceSettings(IndexSettings):
             "--watch); builds the index at startup if there is none."
         ),
     )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description=(
+            "Server processes sharing the port, each with its own model (~350 MB): Python runs "
+            "one thread at a time per process, so past one client at a time, one process per "
+            "core answers more requests per second (README, Speed). One of them watches."
+        ),
+    )
     refresh_interval_seconds: float = Field(
         0.5,
         gt=0,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from watchfiles import Change
 
-from indexer.watch import SourceFilter, watch_sources
+from indexer.watch import SourceFilter, WatchClaim, watch_sources
 
 DEBOUNCE = 0.5
 
@@ -67,3 +67,13 @@ def test_hidden_temporary_and_index_files_are_ignored(tmp_path: Path) -> None:
         assert not accept(Change.added, str(tmp_path / ignored)), ignored
     assert not accept(Change.added, str(tmp_path / "index" / "generations" / "a.npy"))
     assert accept(Change.modified, str(tmp_path / "article.md"))
+
+
+def test_one_claim_to_watch_an_index_at_a_time(tmp_path: Path) -> None:
+    first, second = WatchClaim(tmp_path / "index"), WatchClaim(tmp_path / "index")
+    assert first.acquire()
+    assert not second.acquire()  # what a second worker of the same service sees
+    assert WatchClaim(tmp_path / "other-index").acquire()
+    first.release()
+    assert second.acquire()  # released (as when its holder dies), another process takes over
+    second.release()
