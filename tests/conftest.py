@@ -11,7 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import Embedder, IndexSettings, IndexStore, build_index, make_embedder
+from indexer import (
+    Embedder,
+    IndexSettings,
+    IndexSnapshot,
+    IndexStore,
+    build_index,
+    make_embedder,
+)
 from indexer.embedding import TokenSums
 from service.evaluate import free_port, running_server
 from service.settings import ServiceSettings
@@ -54,6 +61,13 @@ class FakeEmbedder:
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
+
+
+@pytest.fixture
+def seed_snapshot(tmp_path: Path, fake_embedder: FakeEmbedder) -> IndexSnapshot:
+    """The seed articles indexed with the fake embedder."""
+    build_index([SEEDS], IndexSettings(index_dir=tmp_path), fake_embedder, progress=False)
+    return IndexStore(tmp_path).open(fake_embedder.name, fake_embedder.dimension)
 
 
 @pytest.fixture

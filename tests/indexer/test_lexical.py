@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from indexer import IndexSettings, IndexStore, build_index
+from indexer import lexical as lexical_module
 from indexer.lexical import (
     CarriedTermsMissing,
     LexicalIndex,
@@ -219,3 +220,26 @@ def test_score_matrix_is_bm25s_own_bit_for_bit(tmp_path: Path) -> None:
             expected = reference.get_scores([column])
             assert np.array_equal(ours.get_scores([ours.vocab_dict[term]]), expected), term
     assert set(ours.vocab_dict) == set(reference.vocab_dict)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what are the deal's phases?",
+        "Goldberg-Polin",
+        "sourdough focaccia",
+        "Israel Hamas Gaza deal",
+    ],
+)
+def test_dense_and_sparse_scoring_agree_to_the_bit(
+    seed_snapshot, monkeypatch: pytest.MonkeyPatch, question: str
+) -> None:
+    terms = query_terms(question)
+    monkeypatch.setattr(lexical_module, "DENSE_POSTINGS_SHARE", 0.0)
+    dense = seed_snapshot.lexical.match(terms)
+    monkeypatch.setattr(lexical_module, "DENSE_POSTINGS_SHARE", float("inf"))
+    sparse = seed_snapshot.lexical.match(terms)
+    for field in ("passages", "scores", "coverage"):
+        assert np.array_equal(getattr(dense, field), getattr(sparse, field))
+        assert getattr(dense, field).dtype == getattr(sparse, field).dtype
+    assert len(dense.passages) or question == "sourdough focaccia"

@@ -7,7 +7,6 @@ import pytest
 
 from service.answer import SentenceCandidates, SentenceWeights, TermWeights, choose_answer
 from service.search import Searcher
-from tests.service.test_search import seed_snapshot  # noqa: F401 (fixture)
 
 
 def test_coverage_weighs_rare_terms_more() -> None:
@@ -60,7 +59,7 @@ def test_an_answer_spans_two_sentences_only_when_both_score_alike(scores, margin
 
 
 def test_the_highlight_is_the_sentence_that_names_what_is_asked(
-    seed_snapshot,  # noqa: F811
+    seed_snapshot,
     fake_embedder,
 ) -> None:
     hits = Searcher(seed_snapshot, fake_embedder).search("Who is Hersh Goldberg-Polin?", 3)
@@ -69,7 +68,7 @@ def test_the_highlight_is_the_sentence_that_names_what_is_asked(
 
 
 def test_choose_answer_takes_the_best_sentence_or_abstains_with_a_reason(
-    seed_snapshot,  # noqa: F811
+    seed_snapshot,
     fake_embedder,
 ) -> None:
     hits = Searcher(seed_snapshot, fake_embedder).search("the first phase of the deal", 5)

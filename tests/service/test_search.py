@@ -11,12 +11,6 @@ from service.search import DEFAULT_WEIGHTS, FusionWeights, Searcher
 from tests.conftest import SEED_ID, SEEDS
 
 
-@pytest.fixture
-def seed_snapshot(tmp_path: Path, fake_embedder):
-    build_index([SEEDS], IndexSettings(index_dir=tmp_path), fake_embedder, progress=False)
-    return IndexStore(tmp_path).open(fake_embedder.name, fake_embedder.dimension)
-
-
 def test_modes_keep_only_their_family_of_signals() -> None:
     weights = FusionWeights(0.1, 0.2, 0.3, 0.4)
     assert weights.only("hybrid") == weights
