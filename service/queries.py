@@ -24,13 +24,36 @@ from service.search import Hit, Searcher
 
 def search(searcher: Searcher, request: SearchRequest) -> SearchResponse:
     began = time.perf_counter()
-    hits = searcher.search(request.query, request.k)
-    return SearchResponse(query=request.query, results=_results(hits), took_ms=_ms_since(began))
+    return _search_response(request, searcher.search(request.query, request.k), began)
+
+
+async def search_async(searcher: Searcher, request: SearchRequest) -> SearchResponse:
+    """``search`` for an event loop (see ``Searcher.signals_async``)."""
+    began = time.perf_counter()
+    hits = await searcher.search_async(request.query, request.k)
+    return _search_response(request, hits, began)
 
 
 def ask(searcher: Searcher, request: AskRequest, min_score: float) -> AskResponse:
     began = time.perf_counter()
     hits = searcher.search(request.question, request.k)
+    return _ask_response(request, hits, min_score, began)
+
+
+async def ask_async(searcher: Searcher, request: AskRequest, min_score: float) -> AskResponse:
+    """``ask`` for an event loop (see ``Searcher.signals_async``)."""
+    began = time.perf_counter()
+    hits = await searcher.search_async(request.question, request.k)
+    return _ask_response(request, hits, min_score, began)
+
+
+def _search_response(request: SearchRequest, hits: list[Hit], began: float) -> SearchResponse:
+    return SearchResponse(query=request.query, results=_results(hits), took_ms=_ms_since(began))
+
+
+def _ask_response(
+    request: AskRequest, hits: list[Hit], min_score: float, began: float
+) -> AskResponse:
     chosen, reason = choose_answer(hits, min_score)
     answer = None
     if chosen is not None:

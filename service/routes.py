@@ -1,21 +1,17 @@
 """HTTP routes: thin translations between HTTP and the Searcher.
 
-The query routes are ``async`` and hand only the search itself to the thread pool (it blocks on
-the model and numpy): FastAPI runs a sync route, each sync dependency and the validation of a
-sync route's response in the thread pool one after another, and those hand-offs cost more than
-the rest of the route. The dependencies do no work, so they are ``async`` too; the query routes
-read the live index and settings from the app directly, since even an async dependency costs
-FastAPI a tenth of a millisecond to resolve, a tenth of a cached search. The search's response
-is serialized in the same thread-pool call and returned as ready JSON: FastAPI would otherwise
-validate the model it was just built from a second time, on the event loop.
+The query routes run on the event loop and await the model, which runs in an encoder thread
+(``Searcher.signals_async``): the rest of a search is ~1 ms of Python and numpy that the GIL
+serializes whichever thread runs it, and a thread-pool hand-off per request cost more than it
+saved. They read the live index and settings from the app directly, since even an async
+dependency costs FastAPI a tenth of a millisecond to resolve, and return their response as
+ready JSON: FastAPI would otherwise validate the model it was just built from a second time.
 """
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from service import queries
 from service.live import LiveIndex
@@ -62,26 +58,26 @@ KParam = Annotated[int, Query(description=f"How many passages (1-{MAX_K}).")]
 @router.get("/search", response_model=SearchResponse, responses=ERRORS, tags=["search"])
 async def search_get(request: Request, q: QueryParam, k: KParam = DEFAULT_K) -> Response:
     """Ranked passages for a query, each with a checkable citation and its best sentence."""
-    return await _json(queries.search, _searcher(request), SearchRequest(query=q, k=k))
+    return _json(await queries.search_async(_searcher(request), SearchRequest(query=q, k=k)))
 
 
 @router.post("/search", response_model=SearchResponse, responses=ERRORS, tags=["search"])
 async def search_post(request: Request, body: SearchRequest) -> Response:
     """Same as ``GET /search``, with a JSON body."""
-    return await _json(queries.search, _searcher(request), body)
+    return _json(await queries.search_async(_searcher(request), body))
 
 
 @router.get("/ask", response_model=AskResponse, responses=ERRORS, tags=["search"])
 async def ask_get(request: Request, q: QueryParam, k: KParam = DEFAULT_K) -> Response:
     """The single best answering sentence with its citation, or ``answer: null`` and a reason."""
     body = AskRequest(question=q, k=k)
-    return await _json(queries.ask, _searcher(request), body, _min_answer_score(request))
+    return _json(await queries.ask_async(_searcher(request), body, _min_answer_score(request)))
 
 
 @router.post("/ask", response_model=AskResponse, responses=ERRORS, tags=["search"])
 async def ask_post(request: Request, body: AskRequest) -> Response:
     """Same as ``GET /ask``, with a JSON body."""
-    return await _json(queries.ask, _searcher(request), body, _min_answer_score(request))
+    return _json(await queries.ask_async(_searcher(request), body, _min_answer_score(request)))
 
 
 def _searcher(request: Request) -> Searcher:
@@ -94,14 +90,8 @@ def _min_answer_score(request: Request) -> float:
     return config.min_answer_score
 
 
-async def _json(use_case: Callable[..., BaseModel], *args: object) -> Response:
-    """Run a use case in the thread pool and serialize its response model there too."""
-
-    def run() -> Response:
-        body = use_case(*args).model_dump_json()
-        return Response(content=body, media_type="application/json")
-
-    return await run_in_threadpool(run)
+def _json(response: BaseModel) -> Response:
+    return Response(content=response.model_dump_json(), media_type="application/json")
 
 
 @router.get(

@@ -1,5 +1,6 @@
 """Hybrid retrieval: fusion of dense and BM25 signals, modes, and de-duplication."""
 
+import asyncio
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ from indexer import IndexSettings, IndexStore, build_index
 from service.encoding import QueryEncoder
 from service.search import DEFAULT_WEIGHTS, FusionWeights, Searcher
 from tests.conftest import SEED_ID, SEEDS
+from tests.service.test_encoding import GatedOneAtATime
 
 
 def test_modes_keep_only_their_family_of_signals() -> None:
@@ -83,13 +85,36 @@ def test_the_same_story_from_two_outlets_is_shown_once(tmp_path: Path, fake_embe
 def test_the_services_encoder_gives_the_same_results_as_the_bare_model(
     seed_snapshot, fake_embedder
 ) -> None:
-    """Through a ``QueryEncoder`` the vector is computed while the lexical half runs: the
-    overlap must not change a single score."""
+    """Through a ``QueryEncoder`` the vector is computed while the lexical half runs, on a thread
+    or on an event loop: neither may change a single score."""
     encoder = QueryEncoder(fake_embedder, cache_size=0)
     query = "the first phase of the deal"
     try:
         overlapped = Searcher(seed_snapshot, encoder).search(query, 5)
+        on_loop = asyncio.run(Searcher(seed_snapshot, encoder).search_async(query, 5))
     finally:
         encoder.close()
-    assert overlapped == Searcher(seed_snapshot, fake_embedder).search(query, 5)
-    assert overlapped
+    expected = Searcher(seed_snapshot, fake_embedder).search(query, 5)
+    assert overlapped == on_loop == expected
+    assert expected
+
+
+def test_a_search_on_the_event_loop_lets_it_serve_others_while_the_model_runs(
+    seed_snapshot,
+) -> None:
+    model = GatedOneAtATime()
+    encoder = QueryEncoder(model, cache_size=0)
+    searcher = Searcher(seed_snapshot, encoder)
+
+    async def meanwhile() -> list:
+        search = asyncio.create_task(searcher.search_async("the first phase of the deal", 3))
+        await asyncio.sleep(0.05)  # the loop runs other work: the search awaits the model
+        assert not search.done()
+        model.gate.set()
+        return await asyncio.wait_for(search, timeout=10)
+
+    try:
+        hits = asyncio.run(meanwhile())
+    finally:
+        encoder.close()
+    assert hits and "phase" in hits[0].passage.text
