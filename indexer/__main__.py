@@ -5,11 +5,9 @@ import logging
 import sys
 from pathlib import Path
 
-from indexer.build import build_index
 from indexer.embedding import make_embedder
 from indexer.errors import IndexerError
 from indexer.settings import IndexSettings, load_settings
-from indexer.watch import watch_sources
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -52,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         overrides["index_dir"] = args.index_dir
     try:
         settings = load_settings(IndexSettings, **overrides)
-        embedder = make_embedder(settings)
+        embedder = make_embedder(settings)  # starts opening the model in the background
+        # Imported only now, while the model opens (see indexer/__init__.py).
+        from indexer.build import build_index
+        from indexer.watch import watch_sources
 
         def build(full: bool = False) -> None:
             report = build_index(settings.sources, settings, embedder, full=full)

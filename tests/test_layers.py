@@ -33,3 +33,12 @@ def test_service_never_imports_benchmarks_or_main_modules() -> None:
         if m.split(".")[0] == "benchmarks" or m.endswith("__main__")
     }
     assert not offending
+
+
+def test_the_indexer_package_exports_every_name_it_lists() -> None:
+    """Its names are imported on first use (indexer/__init__.py): each must resolve."""
+    import indexer
+
+    assert set(indexer.__all__) == set(indexer._HOMES)
+    for name in indexer.__all__:
+        assert getattr(indexer, name).__name__ == name
