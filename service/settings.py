@@ -69,9 +69,9 @@ class ServiceSettings(IndexSettings):
         ge=1,
         le=64,
         description=(
-            "Server processes sharing the port, each with its own model (~350 MB): Python runs "
-            "one thread at a time per process, so past one client at a time, one process per "
-            "core answers more requests per second (README, Speed). One of them watches."
+            "Server processes sharing the port, each with its own model (~390 MB): one "
+            "process's event loop keeps about two cores busy (its Python on one, inference on "
+            "the other), so more help on bigger machines (README, Speed). One of them watches."
         ),
     )
     refresh_interval_seconds: float = Field(
