@@ -23,6 +23,7 @@ from service.errors import (
     Unauthorized,
     describe_validation_errors,
 )
+from service.fast_path import QueryFastPath
 from service.live import LiveIndex
 from service.mcp import HttpTransport, build_server
 from service.reindex import Reindexer
@@ -83,6 +84,7 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
     app.router.routes.append(Route("/mcp", mcp_http, methods=["GET", "POST", "DELETE"]))
     app.include_router(admin.router)
     _install_error_handlers(app)
+    app.add_middleware(QueryFastPath)
     return app
 
 

@@ -6,6 +6,8 @@ serializes whichever thread runs it, and a thread-pool hand-off per request cost
 saved. They read the live index and settings from the app directly, since even an async
 dependency costs FastAPI a tenth of a millisecond to resolve, and return their response as
 ready JSON: FastAPI would otherwise validate the model it was just built from a second time.
+A well-formed ``GET /search`` or ``GET /ask`` does not even reach these routes: ``fast_path``
+answers it through the same use cases, and leaves the rest (and every error) to them.
 """
 
 from typing import Annotated

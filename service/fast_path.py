@@ -1,0 +1,67 @@
+"""``GET /search`` and ``GET /ask`` answered ahead of FastAPI's routing and request handling.
+
+These two routes carry nearly all of a busy service's traffic, and for them FastAPI's routing,
+parameter parsing and response wrapping cost more than its features are worth: measured with
+interleaved runs against the plain routes, answering them here took 5-6% off the p50 of a
+search at one client at a time and added 5-6% requests/s with 8 clients.
+
+Only a well-formed request is answered here, through the same use cases (``service/queries``)
+and request models as the FastAPI routes, which stay the documented API (OpenAPI) and answer
+everything else. Anything unusual (a missing or malformed parameter, one the request models
+reject, no index loaded) goes to FastAPI as it came, so every error is still worded by the one
+place that turns exceptions into HTTP responses (``service/app.py``).
+"""
+
+from urllib.parse import parse_qsl
+
+from pydantic import BaseModel, ValidationError
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from indexer.errors import IndexerError
+from service import queries
+from service.errors import ServiceError
+from service.schemas import DEFAULT_K, AskRequest, SearchRequest
+
+_ROUTES = frozenset({"/search", "/ask"})
+_HEADERS = [(b"content-type", b"application/json")]
+
+
+class QueryFastPath:
+    """ASGI middleware: answers a well-formed ``GET /search`` or ``GET /ask``, passes on the
+    rest. Reads the live index and settings from ``app.state``, as the routes do."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = None
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] in _ROUTES:
+            body = await _answer(scope)
+        if body is None:
+            await self.app(scope, receive, send)
+            return
+        length = (b"content-length", str(len(body)).encode())
+        await send({"type": "http.response.start", "status": 200, "headers": [*_HEADERS, length]})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def _answer(scope: Scope) -> bytes | None:
+    """The JSON body of the answer, or None to leave the request (and its error) to FastAPI."""
+    # As Starlette reads a query string: the last of repeated parameters wins.
+    params = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+    text, k = params.get("q"), params.get("k", str(DEFAULT_K))
+    # FastAPI's own parsing decides anything but plain digits ("+5", " 5", "5.0", ...).
+    if text is None or not (k.isascii() and k.isdigit() and len(k) <= 6):
+        return None
+    state = scope["app"].state
+    response: BaseModel
+    try:
+        searcher = state.live.searcher()
+        if scope["path"] == "/search":
+            response = await queries.search_async(searcher, SearchRequest(query=text, k=int(k)))
+        else:
+            request = AskRequest(question=text, k=int(k))
+            response = await queries.ask_async(searcher, request, state.settings.min_answer_score)
+    except (ValidationError, ServiceError, IndexerError):
+        return None
+    return response.model_dump_json().encode()
