@@ -314,6 +314,8 @@ class LexicalMatches:
     """The share of the query terms' idf mass each passage (or its title) contains: unlike BM25
     it does not saturate on one repeated rare word, so it rewards passages that match *all* of
     a question's key terms."""
+    idf: np.ndarray
+    """Per query term, in the query's order: its weight in ``coverage`` (``LexicalIndex.idf``)."""
 
     def best(self, n: int) -> np.ndarray:
         """Ids of the ``n`` best-scoring passages (unordered)."""
@@ -370,6 +372,7 @@ class LexicalIndex:
             passages=passages.astype(np.int64, copy=False),
             scores=scores,
             coverage=covered / total if total > 0 else covered,
+            idf=weights,
         )
 
     def _add_dense(
