@@ -6,7 +6,9 @@ BM25 document per passage: its text plus its document's title (``TITLE_REPEATS``
 query naming the article's subject finds it. It is built from the stored passages by the
 store's write path, so every generation has one whatever produced its vectors, and is opened
 memory-mapped. (A second index over single sentences was measured and added nothing to the
-fusion, see the README's Quality section.)
+fusion, see the README's Quality section.) Beside it are every passage's terms, each with the
+sentence it comes from: the answer scorer asks which of a hit's sentences hold the question's
+terms, and reads it there instead of tokenizing the hit per query.
 
 Tokenization (one function for documents and queries, so both agree): Unicode quotes folded
 to ASCII, lower-cased, possessives dropped ("Hamas’" and "Hamas's" are "hamas"), numbers kept
@@ -29,7 +31,7 @@ import scipy.sparse as sp
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
-from indexer.vectors import source_runs
+from indexer.vectors import mapped, source_runs
 
 # A passage's title counts like this many extra mentions of its words. Measured on the SQuAD
 # sample (python -m benchmarks.quality_fit): 1 beats 0, and more stops helping.
@@ -131,8 +133,19 @@ def query_terms(text: str) -> list[str]:
 
 
 TERMS_FILE = "terms.npz"
-"""Each passage's terms, keyed by a hash of its text and title: the next generation reuses
-them instead of tokenizing again (tokenizing is most of the cost of building BM25)."""
+"""The build-time half of the term store: each passage's key (a hash of its sentences and title,
+so the next generation reuses the terms of an unchanged passage instead of tokenizing it again:
+tokenizing is most of the cost of building BM25) and the vocabulary its term ids number."""
+TERM_IDS_FILE = "term_ids.npy"
+"""Every passage's terms back to back, as ids of the BM25 vocabulary (int32); memory-mapped by
+the searcher, which reads a hit's terms from it instead of tokenizing the hit's sentences."""
+TERM_OFFSETS_FILE = "term_offsets.npy"
+"""Passage ``i``'s terms are ``term_ids[term_offsets[i]:term_offsets[i + 1]]``."""
+TERM_SENTENCES_FILE = "term_sentences.npy"
+"""Per term of ``term_ids``: which sentence of its passage it comes from (0 = the first), or
+``TITLE`` for the terms of the passage's title (int16)."""
+TITLE = -1
+"""``term_sentences``' mark of a title's term."""
 
 
 class CarriedTermsMissing(LookupError):
@@ -141,28 +154,33 @@ class CarriedTermsMissing(LookupError):
 
 def build_lexical(
     folder: Path,
-    passage_texts: Sequence[str],
+    passage_sentences: Sequence[Sequence[str]],
     passage_titles: Sequence[str],
     previous: Path | None = None,
     carried: np.ndarray | None = None,
 ) -> None:
-    """Write the BM25 index of one generation's passages into ``folder``.
+    """Write the BM25 index of one generation's passages, and their terms, into ``folder``.
+
+    A passage is given as the texts of its sentences: each is tokenized on its own, so the
+    stored terms say which sentence holds each term (what the answer scorer asks of a hit), and
+    the passage's BM25 document is its sentences' terms plus its title's.
 
     Terms come from the ``previous`` generation's lexical folder where it has them, so an
     incremental build tokenizes only what changed. ``carried``, when given, has one entry per
-    passage: the row of that very passage (same text and title) in ``previous``, or -1; the
-    texts and titles then list only the -1 passages, in order, and the carried ones take their
-    terms by row, unread and unhashed. Other passages are looked up by a hash of text and
-    title. Raises ``CarriedTermsMissing`` when ``previous`` cannot serve the carried rows.
+    passage: the row of that very passage (same sentences and title) in ``previous``, or -1;
+    the sentences and titles then list only the -1 passages, in order, and the carried ones take
+    their terms by row, unread and unhashed. Other passages are looked up by a hash of their
+    sentences and title. Raises ``CarriedTermsMissing`` when ``previous`` cannot serve the
+    carried rows.
     """
     known = _TermCache.load(previous)
     if carried is None:
-        carried = np.full(len(passage_texts), -1, dtype=np.int64)
+        carried = np.full(len(passage_sentences), -1, dtype=np.int64)
     carried = np.asarray(carried, dtype=np.int64)
     count, kept = len(carried), carried >= 0
     new_rows = np.flatnonzero(~kept)
-    if not len(new_rows) == len(passage_texts) == len(passage_titles):
-        raise ValueError("one text and title per passage that is not carried is required")
+    if not len(new_rows) == len(passage_sentences) == len(passage_titles):
+        raise ValueError("sentences and a title per passage that is not carried are required")
     if int(carried.max(initial=-1)) >= len(known.keys):
         raise CarriedTermsMissing(f"no terms for the carried passages in {previous}")
     vocab = dict(known.vocab)
@@ -170,28 +188,32 @@ def build_lexical(
     keys[kept] = known.keys[carried[kept]]
     lengths = np.zeros(count, dtype=np.int64)
     lengths[kept] = known.offsets[carried[kept] + 1] - known.offsets[carried[kept]]
-    fresh: list[np.ndarray] = []
-    for row, text, title in zip(new_rows.tolist(), passage_texts, passage_titles, strict=True):
-        key = _passage_key(text, title)
-        ids = known.ids_of(key)
-        if ids is None:
-            terms = tokenize(text) + tokenize(title) * TITLE_REPEATS
-            # bm25s needs one token a document; an empty passage gets "", which no query has.
-            ids = np.array([vocab.setdefault(t, len(vocab)) for t in terms or [""]], np.int64)
-        keys[row], lengths[row] = key, len(ids)
-        fresh.append(ids)
+    fresh: list[tuple[np.ndarray, np.ndarray]] = []
+    for row, sentences, title in zip(
+        new_rows.tolist(), passage_sentences, passage_titles, strict=True
+    ):
+        key = _passage_key(sentences, title)
+        terms = known.terms_of(key)
+        if terms is None:
+            terms = _passage_terms(sentences, title, vocab)
+        keys[row], lengths[row] = key, len(terms[0])
+        fresh.append(terms)
     if count:
         offsets = np.concatenate(([0], np.cumsum(lengths)))
         flat = np.empty(int(offsets[-1]), dtype=np.int64)
+        where = np.empty(int(offsets[-1]), dtype=np.int16)
         for start, end in source_runs(carried):
             if kept[start]:
                 first, last = int(carried[start]), int(carried[end - 1])
-                flat[offsets[start] : offsets[end]] = known.ids_between(first, last + 1)
-        for row, ids in zip(new_rows.tolist(), fresh, strict=True):
+                span = slice(offsets[start], offsets[end])
+                flat[span], where[span] = known.terms_between(first, last + 1)
+        for row, (ids, sentences_of) in zip(new_rows.tolist(), fresh, strict=True):
             flat[offsets[row] : offsets[row + 1]] = ids
+            where[offsets[row] : offsets[row + 1]] = sentences_of
     else:  # bm25s cannot save an empty index: one passage holding only ""
         offsets = np.array([0, 1])
         flat = np.array([vocab.setdefault("", len(vocab))], np.int64)
+        where = np.array([TITLE], np.int16)
     # Keep only the terms in use, renumbered 0..n-1 as bm25s wants.
     # (A counting pass, not np.unique: no sort of millions of term occurrences.)
     used = np.flatnonzero(np.bincount(flat, minlength=len(vocab)))
@@ -206,13 +228,28 @@ def build_lexical(
     retriever.vocab_dict.setdefault("", len(retriever.vocab_dict))
     retriever.nonoccurrence_array = None
     retriever.save(str(folder), show_progress=False)
-    np.savez(
-        folder / TERMS_FILE,
-        keys=keys,
-        offsets=offsets[: count + 1],
-        ids=compact.astype(np.int32),
-        vocab=terms_by_id,
-    )
+    np.savez(folder / TERMS_FILE, keys=keys, vocab=terms_by_id)
+    np.save(folder / TERM_IDS_FILE, compact.astype(np.int32))
+    np.save(folder / TERM_OFFSETS_FILE, offsets[: count + 1].astype(np.int64))
+    np.save(folder / TERM_SENTENCES_FILE, where)
+
+
+def _passage_terms(
+    sentences: Sequence[str], title: str, vocab: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """A passage's term ids (new terms numbered into ``vocab``) and each one's sentence."""
+    ids: list[int] = []
+    where: list[int] = []
+    for number, sentence in enumerate(sentences):
+        terms = tokenize(sentence)
+        ids.extend(vocab.setdefault(t, len(vocab)) for t in terms)
+        where.extend([number] * len(terms))
+    terms = tokenize(title) * TITLE_REPEATS
+    ids.extend(vocab.setdefault(t, len(vocab)) for t in terms)
+    where.extend([TITLE] * len(terms))
+    if not ids:  # bm25s needs one token a document; an empty passage gets "", which no query has
+        ids, where = [vocab.setdefault("", len(vocab))], [TITLE]
+    return np.array(ids, np.int64), np.array(where, np.int16)
 
 
 def _bm25_matrix(
@@ -251,17 +288,26 @@ def _bm25_matrix(
     }
 
 
-def _passage_key(text: str, title: str) -> bytes:
-    return hashlib.blake2b(f"{title}\x00{text}".encode(), digest_size=16).digest()
+def _passage_key(sentences: Sequence[str], title: str) -> bytes:
+    return hashlib.blake2b("\x00".join([title, *sentences]).encode(), digest_size=16).digest()
 
 
 class _TermCache:
-    """The terms of a previous generation's passages, by row or by passage key, as term ids."""
+    """The terms of a previous generation's passages, by row or by passage key, as term ids
+    (numbered by ``vocab``) and the sentence each comes from."""
 
-    def __init__(self, keys: np.ndarray, offsets: np.ndarray, ids: np.ndarray, vocab: list[str]):
+    def __init__(
+        self,
+        keys: np.ndarray,
+        offsets: np.ndarray,
+        ids: np.ndarray,
+        sentences: np.ndarray,
+        vocab: list[str],
+    ) -> None:
         self.keys = keys
         self.offsets = offsets.astype(np.int64)
         self._ids = ids.astype(np.int64)
+        self._sentences = sentences
         self.vocab = {term: i for i, term in enumerate(vocab)}
 
     @classmethod
@@ -273,24 +319,30 @@ class _TermCache:
             if folder is None:
                 raise FileNotFoundError
             with np.load(folder / TERMS_FILE) as stored:
-                return cls(
-                    stored["keys"], stored["offsets"], stored["ids"], stored["vocab"].tolist()
-                )
-        except (OSError, ValueError, KeyError):
-            return cls(np.array([], "S16"), np.array([0]), np.array([], np.int64), [])
+                keys, vocab = stored["keys"], stored["vocab"].tolist()
+            offsets = np.load(folder / TERM_OFFSETS_FILE)
+            ids = np.load(folder / TERM_IDS_FILE)
+            sentences = np.load(folder / TERM_SENTENCES_FILE)
+            if not len(offsets) == len(keys) + 1 or not len(ids) == len(sentences) == offsets[-1]:
+                raise ValueError("the term files disagree in length")
+            return cls(keys, offsets, ids, sentences, vocab)
+        except (OSError, ValueError, KeyError, IndexError):
+            empty = np.array([], np.int64)
+            return cls(np.array([], "S16"), np.array([0]), empty, empty.astype(np.int16), [])
 
     @cached_property
     def _where(self) -> dict[bytes, int]:
         # Built only when a passage is looked up by key: carried passages never are.
         return {bytes(key): i for i, key in enumerate(self.keys)}
 
-    def ids_between(self, first: int, end: int) -> np.ndarray:
-        """The term ids of rows ``first..end-1``, back to back."""
-        return self._ids[self.offsets[first] : self.offsets[end]]
+    def terms_between(self, first: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        """The term ids of rows ``first..end-1``, back to back, and the sentence of each."""
+        span = slice(self.offsets[first], self.offsets[end])
+        return self._ids[span], self._sentences[span]
 
-    def ids_of(self, key: bytes) -> np.ndarray | None:
+    def terms_of(self, key: bytes) -> tuple[np.ndarray, np.ndarray] | None:
         row = self._where.get(key)
-        return None if row is None else self.ids_between(row, row + 1)
+        return None if row is None else self.terms_between(row, row + 1)
 
 
 DENSE_POSTINGS_SHARE = 0.1
@@ -316,6 +368,8 @@ class LexicalMatches:
     a question's key terms."""
     idf: np.ndarray
     """Per query term, in the query's order: its weight in ``coverage`` (``LexicalIndex.idf``)."""
+    term_ids: np.ndarray
+    """Per query term: its id in the index's vocabulary, -1 when no passage has it."""
 
     def best(self, n: int) -> np.ndarray:
         """Ids of the ``n`` best-scoring passages (unordered)."""
@@ -350,6 +404,11 @@ class LexicalIndex:
         self._indices = np.asarray(scores["indices"]).view(np.ndarray)
         self._indptr = np.asarray(scores["indptr"]).view(np.ndarray).tolist()
         self._document_frequency = np.diff(self._indptr)
+        self._term_ids = mapped(folder / TERM_IDS_FILE)
+        self._term_offsets = mapped(folder / TERM_OFFSETS_FILE)
+        self._term_sentences = mapped(folder / TERM_SENTENCES_FILE)
+        if len(self._term_offsets) != passage_count + 1:
+            raise ValueError(f"{folder}: the term offsets do not fit {passage_count} passages")
 
     def match(self, terms: Sequence[str]) -> LexicalMatches:
         """The passages sharing a term with the query, with their BM25 scores and coverage.
@@ -373,7 +432,30 @@ class LexicalIndex:
             scores=scores,
             coverage=covered / total if total > 0 else covered,
             idf=weights,
+            term_ids=self.term_ids(terms),
         )
+
+    def term_ids(self, terms: Sequence[str]) -> np.ndarray:
+        """Each term's id in this index's vocabulary, -1 for a term no passage has."""
+        vocab = self.passages.vocab_dict
+        return np.array([vocab.get(t, -1) if t else -1 for t in terms], dtype=np.int64)
+
+    def sentences_containing(
+        self, passage_id: int, term_ids: np.ndarray, sentences: int
+    ) -> np.ndarray:
+        """Which of the passage's ``sentences`` contain each term: a (terms, sentences) boolean
+        array, all true for a term of the passage's title (a sentence about the article's
+        subject names it without repeating it).
+
+        Read from the terms stored at build time, ~15 us a passage, where tokenizing a hit's
+        sentences took ~100 us (most of the answer scorer's time).
+        """
+        span = slice(self._term_offsets[passage_id], self._term_offsets[passage_id + 1])
+        occurrences, found = np.nonzero(term_ids[:, None] == self._term_ids[span])
+        # One column per sentence and a last one for the title, where TITLE (-1) points.
+        present = np.zeros((len(term_ids), sentences + 1), dtype=bool)
+        present[occurrences, self._term_sentences[span][found]] = True
+        return present[:, :-1] | present[:, -1:]
 
     def _add_dense(
         self, postings: list[tuple[np.ndarray, np.ndarray]], weights: np.ndarray

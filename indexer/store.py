@@ -11,7 +11,8 @@ Layout of ``index_dir``::
         passage_vectors.npy   float32 unit vectors, row i = passage i
         sentence_vectors.npy  float32 unit vectors, row i = sentence i
         passages.faiss        FAISS inner-product index over passage_vectors
-        lexical/              BM25 index of the passages, titles included (indexer/lexical.py)
+        lexical/              BM25 index of the passages, titles included, and each passage's
+                              terms with the sentence they come from (indexer/lexical.py)
     .lock                     held by the one process writing a generation (housekeeping.py)
     .watch.lock               held by the one service process watching the sources (watch.py)
 
@@ -49,6 +50,7 @@ from indexer.vectors import (
     ReusedVectors,
     build_passage_index,
     extend_hnsw,
+    mapped,
     read_passage_index,
     search_one,
     uses_hnsw,
@@ -58,7 +60,8 @@ from indexer.vectors import (
 log = logging.getLogger(__name__)
 
 # 2: generations carry lexical/ (BM25), which the searcher needs.
-FORMAT_VERSION = 2
+# 3: lexical/ stores each passage's terms with their sentences, which the answer scorer reads.
+FORMAT_VERSION = 3
 CURRENT_FILE = "CURRENT"
 LEXICAL_DIR = "lexical"
 GENERATIONS_DIR = "generations"
@@ -113,12 +116,12 @@ class IndexSnapshot:
         self.manifest = manifest
         try:
             self.documents = _read_documents(path / "documents.jsonl")
-            self.passages = _mapped(path / "passages.npy")
-            self.sentences = _mapped(path / "sentences.npy")
-            self.sentence_vectors = _mapped(path / "sentence_vectors.npy")
+            self.passages = mapped(path / "passages.npy")
+            self.sentences = mapped(path / "sentences.npy")
+            self.sentence_vectors = mapped(path / "sentence_vectors.npy")
             self.faiss_index = read_passage_index(path / "passages.faiss")
             rows_file = path / ROWS_FILE
-            self.faiss_rows = _mapped(rows_file) if rows_file.exists() else None
+            self.faiss_rows = mapped(rows_file) if rows_file.exists() else None
             self.lexical = LexicalIndex(path / LEXICAL_DIR, len(self.passages))
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
             raise IndexCorrupt(f"generation {path.name} cannot be read: {exc}") from exc
@@ -185,13 +188,7 @@ class IndexSnapshot:
     @cached_property
     def passage_vectors(self) -> np.ndarray:
         """Stored passage vectors, memory-mapped: the searcher reads rows of them by id."""
-        return _mapped(self.path / "passage_vectors.npy")
-
-
-def _mapped(path: Path) -> np.ndarray:
-    """A memory-mapped array as a plain ndarray: a request indexes these dozens of times, and
-    ``np.memmap``'s Python-level ``__getitem__`` made that a fifth of a search's CPU time."""
-    return np.load(path, mmap_mode="r").view(np.ndarray)
+        return mapped(self.path / "passage_vectors.npy")
 
 
 def _read_documents(path: Path) -> list[Document]:
@@ -364,7 +361,9 @@ def _write_generation(
         np.save(folder / ROWS_FILE, rows)
     faiss.write_index(index, str(folder / "passages.faiss"))
     documents = [entry.document for entry in entries]
-    _write_lexical(folder / LEXICAL_DIR, documents, passages, carried, previous, previous_lexical)
+    _write_lexical(
+        folder / LEXICAL_DIR, documents, passages, sentences, carried, previous, previous_lexical
+    )
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         generation=name,
@@ -392,30 +391,38 @@ def _write_lexical(
     folder: Path,
     documents: list[Document],
     passages: np.ndarray,
+    sentences: np.ndarray,
     carried: np.ndarray,
     previous: IndexSnapshot | None,
     previous_lexical: Path | None,
 ) -> None:
     """BM25 over the passages: carried passages take the previous generation's terms by row;
-    should its term cache be unreadable, every passage's text is tokenized instead."""
+    should its term cache be unreadable, every passage's sentences are tokenized instead."""
+    starts, ends = sentences["start"].tolist(), sentences["end"].tolist()
 
-    def texts_and_titles(rows: np.ndarray) -> tuple[list[str], list[str]]:
+    def sentences_and_titles(rows: np.ndarray) -> tuple[list[list[str]], list[str]]:
         docs = [documents[d] for d in passages["doc"][rows].tolist()]
-        spans = zip(passages["start"][rows].tolist(), passages["end"][rows].tolist(), strict=True)
-        return [d.text[a:b] for d, (a, b) in zip(docs, spans, strict=True)], [d.title for d in docs]
+        ranges = zip(passages["first"][rows].tolist(), passages["last"][rows].tolist(), strict=True)
+        texts = [
+            [doc.text[starts[i] : ends[i]] for i in range(first, last + 1)]
+            for doc, (first, last) in zip(docs, ranges, strict=True)
+        ]
+        return texts, [doc.title for doc in docs]
 
     if previous is not None and (carried >= 0).any():
         try:
             build_lexical(
                 folder,
-                *texts_and_titles(np.flatnonzero(carried < 0)),
+                *sentences_and_titles(np.flatnonzero(carried < 0)),
                 previous=previous.path / LEXICAL_DIR,
                 carried=carried,
             )
             return
         except CarriedTermsMissing as exc:
             log.warning("tokenizing every passage again: %s", exc)
-    build_lexical(folder, *texts_and_titles(np.arange(len(passages))), previous=previous_lexical)
+    build_lexical(
+        folder, *sentences_and_titles(np.arange(len(passages))), previous=previous_lexical
+    )
 
 
 def _fsync_tree(folder: Path) -> None:

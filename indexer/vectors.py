@@ -149,6 +149,13 @@ class ReusedVectors:
     fresh: np.ndarray
 
 
+def mapped(path: Path) -> np.ndarray:
+    """A stored array memory-mapped, as a plain ndarray: a request indexes these dozens of
+    times, and ``np.memmap``'s Python-level ``__getitem__`` made that a fifth of a search's CPU
+    time."""
+    return np.load(path, mmap_mode="r").view(np.ndarray)
+
+
 def write_vectors(path: Path, vectors: np.ndarray | ReusedVectors, previous: Path | None) -> None:
     """Write ``vectors`` as a float32 ``.npy``; reused rows are copied from ``previous`` (the
     same array of the previous generation) by byte range inside the kernel.

@@ -20,13 +20,11 @@ measurement (``python -m benchmarks.quality_fit``, README "Quality").
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from indexer import IndexSnapshot, PassageRef
-from indexer.lexical import tokenize
 
 if TYPE_CHECKING:
     from service.search import Hit, Signals
@@ -46,8 +44,6 @@ SENTENCE_WEIGHTS = SentenceWeights(dense=0.2, coverage=0.3, context=0.1, passage
 # Two adjacent sentences are answered together when the weaker scores within this margin of
 # the stronger: the largest margin that keeps pairs to about one answer in ten on the data.
 PAIR_MARGIN = 0.03
-# Passages whose sentences' terms are kept, per generation (~3 kB each: 12 MB when full).
-PASSAGE_TERMS_CACHE = 4096
 # Confidence = CONFIDENCE_DENSE * cosine + (1 - CONFIDENCE_DENSE) * coverage.
 CONFIDENCE_DENSE = 0.7
 
@@ -92,35 +88,22 @@ class SentenceCandidates:
 
 
 class TermWeights:
-    """A query's terms with their idf weights, summed once per query."""
+    """A query's terms with their idf weights (summed once per query) and their ids in the
+    index's vocabulary."""
 
-    def __init__(self, terms: Sequence[str], idf: np.ndarray) -> None:
+    def __init__(self, terms: Sequence[str], idf: np.ndarray, ids: np.ndarray) -> None:
         self.terms = list(terms)
+        self.ids = ids
         total = float(idf.sum())
         self.total = total if self.terms and total > 0 else 0.0
         self._shares = np.asarray(idf, dtype=np.float64) / (self.total or 1.0)
 
-    def coverage_by_sentence(self, masks: Sequence[int], count: int) -> np.ndarray:
-        """Per sentence, the share of the query's idf mass whose terms it contains, given per
-        term the bit mask of the sentences that contain it (bit i = sentence i); 0 without
-        terms."""
+    def coverage_by_sentence(self, present: np.ndarray) -> np.ndarray:
+        """Per sentence, the share of the query's idf mass whose terms it contains, given which
+        sentences contain each term (a terms-by-sentences boolean array); 0 without terms."""
         if not self.total:
-            return np.zeros(count)
-        # Masks of passages of up to 63 sentences fit numpy's int64; longer ones stay Python ints.
-        kind = np.int64 if count < 64 else object
-        bits = np.array(masks, dtype=kind)[:, None] >> np.arange(count) & 1
-        return self._shares @ bits.astype(np.float64)
-
-
-@dataclass(frozen=True, slots=True)
-class PassageTerms:
-    """A passage's sentence spans and which of its sentences contain each term: derived from the
-    generation alone, so computed once per passage and shared by every query."""
-
-    spans: tuple[tuple[int, int], ...]
-    sentences_with: dict[str, int]
-    """Term -> bit mask of the passage's sentences whose text contains it (bit i = sentence i)."""
-    title: frozenset[str]
+            return np.zeros(present.shape[1])
+        return self._shares @ present
 
 
 class SentenceScorer:
@@ -137,46 +120,22 @@ class SentenceScorer:
         self.weights = weights
         self.pair_margin = pair_margin
         self.confidence_dense = confidence_dense
-        # Tokenizing a passage's sentences is most of the cost of scoring them, and its result
-        # depends on the generation only: hot passages are tokenized once.
-        self._terms = lru_cache(maxsize=PASSAGE_TERMS_CACHE)(self._passage_terms)
-        self._title_terms = lru_cache(maxsize=PASSAGE_TERMS_CACHE)(_title_terms)
 
     def candidates(self, passage: PassageRef, signals: "Signals") -> SentenceCandidates:
         """The signals of each sentence of ``passage`` for the query behind ``signals``."""
-        found = self._terms(passage.passage_id)
-        count = len(found.spans)
-        everyone = (1 << count) - 1
-        own: list[int] = []
-        context: list[int] = []
-        for term in signals.term_weights.terms:
-            if term in found.title:
-                own.append(everyone)
-                context.append(everyone)
-            else:
-                mask = found.sentences_with.get(term, 0)
-                own.append(mask)
-                # The context of sentence i is sentence i with sentence i - 1.
-                context.append((mask | mask << 1) & everyone)
-        cosines = signals.sentence_cosines(passage.first_sentence, passage.last_sentence)
+        first, last = passage.first_sentence, passage.last_sentence
+        rows = self.snapshot.sentences[first : last + 1]
+        terms = signals.term_weights
+        own = self.snapshot.lexical.sentences_containing(passage.passage_id, terms.ids, len(rows))
+        # The context of sentence i is sentence i with sentence i - 1.
+        context = own.copy()
+        context[:, 1:] |= own[:, :-1]
         return SentenceCandidates(
-            spans=list(found.spans),
-            dense=np.asarray(cosines, dtype=np.float64),
-            coverage=signals.term_weights.coverage_by_sentence(own, count),
-            context=signals.term_weights.coverage_by_sentence(context, count),
+            spans=list(zip(rows["start"].tolist(), rows["end"].tolist(), strict=True)),
+            dense=np.asarray(signals.sentence_cosines(first, last), dtype=np.float64),
+            coverage=terms.coverage_by_sentence(own),
+            context=terms.coverage_by_sentence(context),
         )
-
-    def _passage_terms(self, passage_id: int) -> PassageTerms:
-        passage = self.snapshot.passage(passage_id)
-        rows = self.snapshot.sentences[passage.first_sentence : passage.last_sentence + 1]
-        spans = tuple(
-            (int(start), int(end)) for start, end in zip(rows["start"], rows["end"], strict=True)
-        )
-        sentences_with: dict[str, int] = {}
-        for i, (start, end) in enumerate(spans):
-            for term in set(tokenize(passage.document.text[start:end])):
-                sentences_with[term] = sentences_with.get(term, 0) | 1 << i
-        return PassageTerms(spans, sentences_with, self._title_terms(passage.document.title))
 
     def best(self, passage: PassageRef, signals: "Signals", passage_score: float) -> ScoredSentence:
         """The passage's sentence (or adjacent pair) that best answers the query."""
@@ -189,10 +148,6 @@ class SentenceScorer:
         ) * float(found.coverage[best])
         span = (found.spans[first][0], found.spans[last][1])
         return ScoredSentence(span, float(scores[best]), confidence)
-
-
-def _title_terms(title: str) -> frozenset[str]:
-    return frozenset(tokenize(title))
 
 
 @dataclass(frozen=True, slots=True)

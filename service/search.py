@@ -241,7 +241,7 @@ class Searcher:
         return Signals(
             query_vector=query_vector,
             terms=lexical.terms,
-            term_weights=TermWeights(lexical.terms, matches.idf),
+            term_weights=TermWeights(lexical.terms, matches.idf, matches.term_ids),
             passage_ids=passage_ids,
             passage_vectors=passage_vectors,
             dense_passage=passage_vectors @ query_vector,

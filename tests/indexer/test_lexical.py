@@ -61,7 +61,7 @@ def build_small(folder: Path) -> LexicalIndex:
         "The weather was mild and sunny all week.",
     ]
     titles = ["Talks", "Hostages", "Weather report"]
-    build_lexical(folder, passages, titles)
+    build_lexical(folder, one_sentence_each(passages), titles)
     return LexicalIndex(folder, passage_count=3)
 
 
@@ -119,6 +119,10 @@ def test_an_empty_generation_still_opens(tmp_path: Path) -> None:
     assert len(snapshot.lexical.match(["doha"]).passages) == 0
 
 
+def one_sentence_each(passages: list[str]) -> list[list[str]]:
+    return [[text] for text in passages]
+
+
 def count_tokenizing(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every text the lexical module tokenizes from now on (until ``monkeypatch.undo()``)."""
     import indexer.lexical as lexical
@@ -140,14 +144,14 @@ def test_next_generation_reuses_terms_and_scores_like_a_fresh_build(
     before = ["Negotiators met in Doha.", "Hersh Goldberg-Polin was held.", "Sunny all week."]
     after = ["Negotiators met in Doha.", "Hersh Goldberg-Polin was freed.", "", "Rain in Gaza."]
     titles = ["Talks", "Hostages", "Empty", "Weather"]
-    build_lexical(tmp_path / "old", before, titles[:3])
+    build_lexical(tmp_path / "old", one_sentence_each(before), titles[:3])
 
     calls = count_tokenizing(monkeypatch)
-    build_lexical(tmp_path / "new", after, titles, previous=tmp_path / "old")
+    build_lexical(tmp_path / "new", one_sentence_each(after), titles, previous=tmp_path / "old")
     # Only the changed, the empty and the added passage were tokenized (text and title each).
     assert sorted(calls) == sorted(after[1:] + titles[1:])
     monkeypatch.undo()
-    build_lexical(tmp_path / "fresh", after, titles)
+    build_lexical(tmp_path / "fresh", one_sentence_each(after), titles)
 
     reused, fresh = LexicalIndex(tmp_path / "new", 4), LexicalIndex(tmp_path / "fresh", 4)
     for question in ("Doha negotiators", "Goldberg-Polin freed", "rain sunny", "weather talks"):
@@ -166,16 +170,16 @@ def test_carried_passages_take_their_terms_by_row_without_being_read(
 ) -> None:
     before = ["Negotiators met in Doha.", "Hersh Goldberg-Polin was held.", "Sunny all week."]
     titles = ["Talks", "Hostages", "Weather"]
-    build_lexical(tmp_path / "old", before, titles)
+    build_lexical(tmp_path / "old", one_sentence_each(before), titles)
     after = [before[2], "Rain in Gaza.", before[0]]
 
     calls = count_tokenizing(monkeypatch)
     # Rows 2 and 0 of the old index, in a new order; only the middle passage is given.
     carried = np.array([2, -1, 0])
-    build_lexical(tmp_path / "new", [after[1]], ["Gaza"], tmp_path / "old", carried)
+    build_lexical(tmp_path / "new", [[after[1]]], ["Gaza"], tmp_path / "old", carried)
     assert sorted(calls) == ["Gaza", "Rain in Gaza."]
     monkeypatch.undo()
-    build_lexical(tmp_path / "fresh", after, ["Weather", "Gaza", "Talks"])
+    build_lexical(tmp_path / "fresh", one_sentence_each(after), ["Weather", "Gaza", "Talks"])
     carried_index, fresh = LexicalIndex(tmp_path / "new", 3), LexicalIndex(tmp_path / "fresh", 3)
     for question in ("Doha negotiators", "sunny weather", "rain Gaza", "Goldberg-Polin"):
         terms = query_terms(question)
@@ -191,10 +195,32 @@ def test_carried_passages_need_the_previous_terms(tmp_path: Path) -> None:
         build_lexical(tmp_path / "new", [], [], tmp_path / "old", np.array([0]))
 
 
+def test_terms_remember_their_sentence_and_carry_it_to_the_next_generation(
+    tmp_path: Path,
+) -> None:
+    sentences = ["Negotiators met in Doha.", "Rain fell on Gaza.", "Doha hosted them again."]
+    build_lexical(tmp_path / "old", [sentences, ["Sunny."]], ["Talks in Qatar", "Weather"])
+    ids = LexicalIndex(tmp_path / "old", 2).term_ids(["doha", "gaza", "qatar", "sourdough"])
+    assert ids[-1] == -1  # no passage has it
+    expected = [
+        [True, False, True],  # "doha": sentences 0 and 2
+        [False, True, False],  # "gaza": sentence 1
+        [True, True, True],  # "qatar": the title's, so every sentence's
+        [False, False, False],
+    ]
+    old = LexicalIndex(tmp_path / "old", 2).sentences_containing(0, ids, 3)
+    assert old.tolist() == expected
+    # Carried by row into a generation whose vocabulary numbers the terms differently.
+    build_lexical(tmp_path / "new", [["Gaza."]], ["Weather"], tmp_path / "old", np.array([-1, 0]))
+    new = LexicalIndex(tmp_path / "new", 2)
+    found = new.sentences_containing(1, new.term_ids(["doha", "gaza", "qatar", "sourdough"]), 3)
+    assert found.tolist() == expected
+
+
 def test_an_unreadable_term_cache_only_costs_time(tmp_path: Path) -> None:
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "terms.npz").write_bytes(b"not a numpy archive")
-    build_lexical(tmp_path / "new", ["Doha talks."], ["Talks"], previous=tmp_path / "old")
+    build_lexical(tmp_path / "new", [["Doha talks."]], ["Talks"], previous=tmp_path / "old")
     assert LexicalIndex(tmp_path / "new", 1).match(["doha"]).passages.tolist() == [0]
 
 
@@ -208,7 +234,7 @@ def test_score_matrix_is_bm25s_own_bit_for_bit(tmp_path: Path) -> None:
         "The weather was mild and sunny all week in Doha.",
     ]
     titles = ["Talks", "Hostages", "Empty", "Weather report"]
-    build_lexical(tmp_path, passages, titles)
+    build_lexical(tmp_path, one_sentence_each(passages), titles)
     ours = LexicalIndex(tmp_path, passage_count=4).passages
     reference = bm25s.BM25()
     reference.index(
