@@ -3,7 +3,8 @@
 Serving needs only ``tokenizers`` and ``onnxruntime`` (no torch import, so the service starts in
 about a second). The ONNX files are exported once from the local model folder with
 sentence-transformers' own exporter into ``onnx_cache_dir`` (the Docker image does it at build
-time); exporting needs torch, and happens only when the cache lacks the file.
+time), then quantized by onnxruntime's quantizer; exporting needs torch, and happens only when
+the cache lacks the file.
 
 Inference is the model's own recipe done by hand: tokenize (truncated at the model's
 ``max_seq_length``), run the transformer, mean-pool over the attention mask, L2-normalise.
@@ -36,8 +37,9 @@ FP32_FILE = "onnx/model.onnx"
 
 
 def quantization_target() -> str:
-    """The int8 flavour for this CPU: VNNI instructions make int8 matrix products ~2x faster, and
-    without them the avx2 flavour's reduced range avoids overflow in the u8*s8 products."""
+    """The int8 flavour for this CPU: VNNI instructions multiply int8 matrices without
+    intermediate 16-bit sums; without them (``avx2``) those sums can overflow, and weights are
+    quantized to 7 bits (onnxruntime's ``reduce_range``) to keep them in range."""
     try:
         flags = Path("/proc/cpuinfo").read_text(encoding="utf-8")
     except OSError:
@@ -50,9 +52,8 @@ def quantization_target() -> str:
 
 
 def int8_file(target: str) -> str:
-    """The file name sentence-transformers' exporter writes for a quantization target."""
-    kind = "quint8" if target == "avx2" else "qint8"
-    return f"onnx/model_{kind}_{target}.onnx"
+    """The int8 model's file for a quantization target (per-channel weights, see ``_quantize``)."""
+    return f"onnx/model_qint8_per_channel_{target}.onnx"
 
 
 def export_folder(model_path: Path, cache_dir: Path) -> Path:
@@ -96,13 +97,13 @@ def ensure_export(model_path: Path, cache_dir: Path, quantized: bool) -> tuple[P
 def _export(model_path: Path, out: Path, target: str) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    # onnxruntime's quantizer logs a line per tensor on the root logger.
+    # onnxruntime's quantizer logs a line per tensor on the root logger, and advice (run its
+    # pre-processing first, whose shape inference fails on this graph) as a warning.
     root = logging.getLogger()
     level = root.level
-    root.setLevel(max(level, logging.WARNING))
+    root.setLevel(max(level, logging.ERROR))
     try:
         from sentence_transformers import SentenceTransformer
-        from sentence_transformers.backend import export_dynamic_quantized_onnx_model
 
         # The export runs torch's legacy ONNX tracer through optimum, which emits a cascade of
         # deprecation and tracer warnings that are neither ours to act on nor a sign of a bad
@@ -114,15 +115,36 @@ def _export(model_path: Path, out: Path, target: str) -> None:
                 str(model_path), backend="onnx", device="cpu", local_files_only=True
             )
             model.save_pretrained(str(out))
-            export_dynamic_quantized_onnx_model(model, target, str(out))
             # The exporter leaves temporary folders to the garbage collector, whose clean-up
             # warns: collect them here, inside the filter.
             del model
             gc.collect()
+            _quantize(out / FP32_FILE, out / int8_file(target), target)
     except (OSError, ValueError, ImportError, RuntimeError) as exc:
         raise EmbeddingModelError(f"cannot export {model_path} to ONNX: {exc}") from exc
     finally:
         root.setLevel(level)
+
+
+def _quantize(fp32: Path, int8: Path, target: str) -> None:
+    """Dynamic int8 quantization with onnxruntime's own quantizer, one scale per weight column.
+
+    Measured against sentence-transformers' ``export_dynamic_quantized_onnx_model`` (one scale
+    per weight matrix, embeddings quantized too), on the 2-core machine in interleaved runs: a
+    query 4% faster (2.51 against 2.61 ms), sentence batches 2% faster, and closer to fp32
+    (lowest cosine over 700 sentences 0.986 against 0.977). Fusing the graph first
+    (onnxruntime's BERT optimizer: one operator per attention, layer norm and GELU) made
+    queries 11% faster but batches of sentences 13% slower.
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        fp32,
+        int8,
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        reduce_range=target == "avx2",
+    )
 
 
 class OnnxEmbedder:
