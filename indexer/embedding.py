@@ -144,8 +144,9 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def make_embedder(settings: IndexSettings) -> Embedder:
-    """The embedder ``settings.embedding_backend`` names; both CLIs and the service call this."""
+def make_embedder(settings: IndexSettings, serving: bool = False) -> Embedder:
+    """The embedder ``settings.embedding_backend`` names; both CLIs and the service call this.
+    ``serving``: the caller encodes queries first (the service), not passages (an indexer)."""
     threads = settings.threads or os.cpu_count() or 1
     if settings.embedding_backend == "torch":
         return SentenceTransformerEmbedder(
@@ -160,4 +161,5 @@ def make_embedder(settings: IndexSettings) -> Embedder:
         quantized=settings.embedding_backend == "onnx-int8",
         batch_size=settings.batch_size,
         threads=threads,
+        serving=serving,
     )

@@ -49,7 +49,7 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         model = embedder
         if model is None:
-            model = await run_in_threadpool(make_embedder, settings)
+            model = await run_in_threadpool(make_embedder, settings, serving=True)
         encoder = QueryEncoder(model, settings.query_cache_size, settings.query_batch_wait_ms)
         # Lazily built parts of the model (ONNX sessions) are made now, not in a first request.
         await run_in_threadpool(model.encode_query, "warm-up")

@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {k: v for k, v in vars(args).items() if v is not None}
     try:
         settings = load_settings(ServiceSettings, **overrides)
-        embedder = make_embedder(settings)
+        embedder = make_embedder(settings, serving=True)
     except IndexerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

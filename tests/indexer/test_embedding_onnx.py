@@ -67,3 +67,12 @@ def test_an_unwritable_export_cache_is_a_clear_model_error(tmp_path: Path) -> No
     blocker.write_text("")
     with pytest.raises(EmbeddingModelError, match="cannot write the ONNX export cache"):
         ensure_export(tmp_path, blocker / "cache", quantized=True)
+
+
+def test_int8_runs_queries_on_the_fused_graph_and_batches_on_the_plain_one() -> None:
+    from indexer.embedding import default_model_path
+
+    int8 = ensure_export(default_model_path(), REPO / ".cache/onnx", quantized=True)
+    fp32 = ensure_export(default_model_path(), REPO / ".cache/onnx", quantized=False)
+    assert int8.is_complete() and "fused" in int8.queries and "fused" not in int8.passages
+    assert fp32.queries == fp32.passages
