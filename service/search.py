@@ -22,6 +22,7 @@ better-ranked one (the same wire story in two outlets), is dropped.
 
 import asyncio
 from concurrent.futures import Future
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Literal
 
@@ -141,8 +142,14 @@ class Searcher:
     async def search_async(self, query: str, k: int) -> list[Hit]:
         """``search`` run on an event loop, which it never blocks on the model (see
         ``signals_async``)."""
-        signals = await self.signals_async(query, k)
-        return [] if signals is None else self.rank(signals, k)
+        in_flight = (
+            self.embedder.searching()
+            if isinstance(self.embedder, QueryEncoder)
+            else nullcontext(False)
+        )
+        with in_flight as alone:
+            signals = await self.signals_async(query, k, alone)
+            return [] if signals is None else self.rank(signals, k)
 
     def rank(self, signals: Signals, k: int) -> list[Hit]:
         """The ``k`` best distinct passages by fused score, each with its best sentence."""
@@ -183,7 +190,7 @@ class Searcher:
         lexical = self._lexical_half(query, k)
         return self._with_vector(lexical, vector.result())
 
-    async def signals_async(self, query: str, k: int) -> Signals | None:
+    async def signals_async(self, query: str, k: int, alone: bool = False) -> Signals | None:
         """``signals`` for a caller on an event loop: the loop does the lexical half, then
         serves other requests while an encoder thread runs the model, then does the rest.
 
@@ -194,15 +201,16 @@ class Searcher:
         """
         if not len(self.snapshot.passages):
             return None
-        vector = asyncio.wrap_future(self._query_vector(query))
+        vector = asyncio.wrap_future(self._query_vector(query, alone))
         lexical = self._lexical_half(query, k)
         return self._with_vector(lexical, await vector)
 
-    def _query_vector(self, query: str) -> "Future[np.ndarray]":
+    def _query_vector(self, query: str, alone: bool = False) -> "Future[np.ndarray]":
         """The query's vector: computed meanwhile by an encoder thread when the embedder is a
-        ``QueryEncoder`` (the service's); by a bare embedder (tests, tools) now."""
+        ``QueryEncoder`` (the service's; ``alone``: no other search in flight); by a bare
+        embedder (tests, tools) now."""
         if isinstance(self.embedder, QueryEncoder):
-            return self.embedder.encode_query_soon(query)
+            return self.embedder.encode_query_soon(query, alone)
         done: Future[np.ndarray] = Future()
         done.set_result(self.embedder.encode_query(query))
         return done

@@ -42,6 +42,14 @@ def test_onnx_vectors_agree_with_torch_in_input_order(onnx_embedder, real_embedd
 
 
 @pytest.mark.slow
+def test_a_lone_query_on_every_core_gets_the_same_vector_to_the_bit(onnx_embedder) -> None:
+    for text in TEXTS:
+        assert np.array_equal(
+            onnx_embedder.encode_lone_query(text), onnx_embedder.encode_query(text)
+        )
+
+
+@pytest.mark.slow
 def test_a_query_vector_does_not_depend_on_the_other_queries_encoded_with_it(
     onnx_embedder,
 ) -> None:

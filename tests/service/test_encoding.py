@@ -149,3 +149,30 @@ def test_a_query_vector_is_promised_at_once_and_computed_meanwhile(embedder_kind
     vector = soon.result(timeout=10)
     encoder.close()
     np.testing.assert_allclose(vector, embedder.encode_query("while the caller goes on"), rtol=1e-6)
+
+
+class LoneAwareEmbedder(OneAtATimeEmbedder):
+    """Like the int8 ONNX backend, which runs a query known to be alone on every core."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lone: list[str] = []
+
+    def encode_lone_query(self, text: str) -> np.ndarray:
+        self.lone.append(text)
+        return self.encode_query(text)
+
+
+def test_only_a_search_with_no_other_in_flight_runs_its_query_on_every_core() -> None:
+    embedder = LoneAwareEmbedder()
+    encoder = QueryEncoder(embedder, cache_size=0)
+    with encoder.searching() as first:
+        with encoder.searching() as second:
+            encoder.encode_query_soon("second", second).result(timeout=10)
+        encoder.encode_query_soon("first", first).result(timeout=10)
+    with encoder.searching() as later:  # the others are done: alone again
+        vector = encoder.encode_query_soon("later", later).result(timeout=10)
+    encoder.close()
+    assert (first, second, later) == (True, False, True)
+    assert embedder.lone == ["first", "later"] and embedder.calls == [1]
+    np.testing.assert_allclose(vector, embedder.encode_query("later"), rtol=1e-6)
