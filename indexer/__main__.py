@@ -2,8 +2,10 @@
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from indexer.embedding import make_embedder
 from indexer.errors import IndexerError
@@ -70,5 +72,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def exit_now(status: int) -> NoReturn:
+    """End the process once the run's output is out, without the interpreter's teardown.
+
+    The index is durable before ``main`` returns (written, fsynced, renamed into place), and
+    nothing left holds unwritten data; tearing down ~300 imported modules and their objects
+    took 0.1-0.2 s, up to a tenth of a small run. mypy's ``hard_exit`` does the same.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())
