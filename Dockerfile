@@ -21,7 +21,8 @@ COPY service/ service/
 RUN pip install --no-cache-dir .
 
 COPY seeds/ seeds/
-# The first indexer run exports the model to ONNX (fp32 and int8) into NEWSQA_ONNX_CACHE_DIR, so
+# The first indexer run exports the model to ONNX (fp32; int8 plain for batches, fused for single
+# queries) into NEWSQA_ONNX_CACHE_DIR, so
 # the image starts serving without torch ever being imported.
 RUN python -m indexer seeds --index-dir /app/index \
     && useradd --create-home --uid 10001 newsqa \
