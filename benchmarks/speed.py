@@ -6,7 +6,7 @@ The corpus is the shared SQuAD sample's paragraphs, one article per title. Measu
   naive pipeline's bare encode throughput of the same passages (sentence-transformers + torch),
   each the median of three;
 - query latency p50/p95/p99 over HTTP at concurrency 1, with distinct questions (no cache hits),
-  against the naive in-process encode + ``IndexFlatIP`` search;
+  against the naive in-process encode + ``IndexFlatIP`` search, in alternating blocks of 20;
 - requests/s at 8 and 32 concurrent HTTP clients (distinct questions; then cached ones apart),
   against the naive pipeline called from as many threads;
 - cold start to ready with a ~10k-passage index, and peak RSS of both processes.
@@ -145,6 +145,27 @@ def latencies_at_one(port: int, questions: list[str]) -> list[float]:
     return [seconds for seconds, _ in answers]
 
 
+def interleaved_latencies(
+    port: int, naive: subprocess.Popen, questions: list[str], block: int = 20
+) -> tuple[list[float], list[float]]:
+    """Seconds per question at concurrency 1, ours over HTTP and the naive pipeline's in its
+    process, in alternating blocks of the same questions (each side first in every other
+    block): the machine's speed drifts from minute to minute, and both sides see the same."""
+    assert naive.stdin is not None and naive.stdout is not None
+    ours: list[float] = []
+    theirs: list[float] = []
+    for number, start in enumerate(range(0, len(questions), block)):
+        chunk = questions[start : start + block]
+        for side in ("ours", "naive") if number % 2 else ("naive", "ours"):
+            if side == "ours":
+                ours += latencies_at_one(port, chunk)
+            else:
+                naive.stdin.write(json.dumps(chunk) + "\n")
+                naive.stdin.flush()
+                theirs += json.loads(naive.stdout.readline())
+    return ours, theirs
+
+
 def load(port: int, questions: list[str], clients: int) -> tuple[float, int]:
     """Requests/s with ``clients`` connections each sending its next question when answered,
     and how many answers were not 200."""
@@ -252,11 +273,22 @@ def main() -> None:
                 cwd=REPO,
             ).stdout
         )
+        naive_latencies = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.speed_naive", *naive_args, "--latencies"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=REPO,
+        )
+        assert naive_latencies.stdout is not None
+        naive_latencies.stdout.readline()  # loaded
         port = free_port()
         process, ready_seconds = start_service(work / "large", port, env)
         try:
-            latencies_at_one(port, questions[-20:])  # warm-up, not measured
-            at_one = latencies_at_one(port, questions[:300])
+            # Warm-up, not measured.
+            interleaved_latencies(port, naive_latencies, questions[-20:])
+            at_one, naive_at_one = interleaved_latencies(port, naive_latencies, questions[:300])
             rps: dict[int | str, float] = {}
             errors = 0
             for clients, batch in ((8, questions[300:800]), (32, questions[800:1380])):
@@ -266,6 +298,8 @@ def main() -> None:
             errors += failed
             rss = peak_rss_mb(process.pid)
         finally:
+            naive_latencies.kill()
+            naive_latencies.wait(timeout=30)
             process.terminate()
             process.wait(timeout=30)
         # One process per core: the same questions again, new to these processes' caches.
@@ -281,7 +315,7 @@ def main() -> None:
             process.terminate()
             process.wait(timeout=30)
     ours_p = percentiles(at_one)
-    naive_p = percentiles(naive["latencies_s"])
+    naive_p = percentiles(naive_at_one)
     ours_pps = manifest.passage_count / index_seconds
     rows = [
         (
