@@ -157,9 +157,8 @@ def _quantize(fp32: Path, int8: Path, target: str) -> None:
     Measured against sentence-transformers' ``export_dynamic_quantized_onnx_model`` (one scale
     per weight matrix, embeddings quantized too), on the 2-core machine in interleaved runs: a
     query 4% faster (2.51 against 2.61 ms), sentence batches 2% faster, and closer to fp32
-    (lowest cosine over 700 sentences 0.986 against 0.977). Fusing the graph first
-    (onnxruntime's BERT optimizer: one operator per attention, layer norm and GELU) made
-    queries 11% faster but batches of sentences 13% slower.
+    (lowest cosine over 700 sentences 0.986 against 0.977). The fused graph for single
+    queries (``_fuse``) is quantized the same way.
     """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -257,9 +256,9 @@ class _Session:
 class OnnxEmbedder:
     """A mean-pooling sentence-transformers model (such as all-MiniLM-L6-v2) on onnxruntime.
 
-    Single-threaded sessions, called from ``threads`` threads at once:
-    passage batches are spread over a thread pool, and the service runs ``parallel_queries``
-    queries at a time. Measured on the 2-core machine: two one-thread inferences side by side
+    Single-threaded sessions, called from ``threads`` threads at once (but for a query alone
+    in the service, ``encode_lone_query``): passage batches are spread over a thread pool, and
+    the service runs ``parallel_queries`` queries at a time. Measured on the 2-core machine: two one-thread inferences side by side
     encoded passages 1.2-1.8x faster than one two-thread inference, and a one-thread query was
     twice as fast as a two-thread one under load; a thread pool inside one inference stalls
     whenever the machine deschedules one of its threads, two independent inferences do not.

@@ -109,9 +109,9 @@ class QueryEncoder:
             done: Future[np.ndarray] = Future()
             done.set_result(cached)
             return done
-        lone = getattr(self.embedder, "encode_lone_query", None)
         if self._pool is not None:
-            if alone and lone is not None:
+            lone = getattr(self.embedder, "encode_lone_query", None) if alone else None
+            if lone is not None:
                 return self._pool.submit(self._encode_with, lone, text)
             return self._pool.submit(self._encode_one, text)
         pending = _Pending(text)
