@@ -258,10 +258,11 @@ class OnnxEmbedder:
 
     Single-threaded sessions, called from ``threads`` threads at once (but for a query alone
     in the service, ``encode_lone_query``): passage batches are spread over a thread pool, and
-    the service runs ``parallel_queries`` queries at a time. Measured on the 2-core machine: two one-thread inferences side by side
-    encoded passages 1.2-1.8x faster than one two-thread inference, and a one-thread query was
-    twice as fast as a two-thread one under load; a thread pool inside one inference stalls
-    whenever the machine deschedules one of its threads, two independent inferences do not.
+    the service runs ``parallel_queries`` queries at a time. Measured on the 2-core machine:
+    two one-thread inferences side by side encoded passages 1.2-1.8x faster than one two-thread
+    inference, and a one-thread query was twice as fast as a two-thread one under load; a
+    thread pool inside one inference stalls whenever the machine deschedules one of its
+    threads, two independent inferences do not.
 
     int8 runs two files of the same quantized model: a fused graph for single queries and the
     plain one for batches (see ``_fuse``). A session (importing onnxruntime and loading the
