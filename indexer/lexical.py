@@ -420,9 +420,10 @@ class LexicalIndex:
         took 300-600 us), and over the distinct matching passages otherwise (a rare-word query
         against a million passages).
         """
-        weights = self.idf(terms)
+        ids = self.term_ids(terms)
+        weights = self._idf(ids)
         total = float(weights.sum())
-        postings = [self._postings(term) for term in terms]
+        postings = [self._postings(row) for row in ids.tolist()]
         if sum(len(found) for found, _ in postings) >= DENSE_POSTINGS_SHARE * self.passage_count:
             passages, scores, covered = self._add_dense(postings, weights)
         else:
@@ -432,7 +433,7 @@ class LexicalIndex:
             scores=scores,
             coverage=covered / total if total > 0 else covered,
             idf=weights,
-            term_ids=self.term_ids(terms),
+            term_ids=ids,
         )
 
     def term_ids(self, terms: Sequence[str]) -> np.ndarray:
@@ -484,10 +485,9 @@ class LexicalIndex:
             start += len(found)
         return passages, scores, covered
 
-    def _postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """The passages containing ``term`` and its BM25 score in each (empty when unknown)."""
-        row = self.passages.vocab_dict.get(term) if term else None
-        if row is None or not self.passage_count:
+    def _postings(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The passages containing term ``row`` and its BM25 score in each (empty for -1)."""
+        if row < 0 or not self.passage_count:
             return self._indices[:0], self._data[:0]
         start, end = self._indptr[row], self._indptr[row + 1]
         return self._indices[start:end], self._data[start:end]
@@ -495,11 +495,11 @@ class LexicalIndex:
     def idf(self, terms: Sequence[str]) -> np.ndarray:
         """Inverse passage frequency of each term; a term absent from the index gets the
         highest value, so a question about unseen things is never "mostly covered"."""
+        return self._idf(self.term_ids(terms))
+
+    def _idf(self, ids: np.ndarray) -> np.ndarray:
         total = max(self.passage_count, 1)
         frequencies = [
-            int(self._document_frequency[self.passages.vocab_dict[t]])
-            if t in self.passages.vocab_dict
-            else 0
-            for t in terms
+            int(self._document_frequency[row]) if row >= 0 else 0 for row in ids.tolist()
         ]
         return np.array([math.log(1 + (total - f + 0.5) / (f + 0.5)) for f in frequencies])
