@@ -37,26 +37,21 @@ class IndexLock:
         self._fd: int | None = None
 
     def __enter__(self) -> "IndexLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_lock_file(self.path)
         deadline = time.monotonic() + self.timeout
         announced = False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                holder = _read_holder(fd)
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    raise IndexLocked(
-                        f"another indexer ({holder}) is writing {self.path.parent} and did not "
-                        f"finish within {self.timeout:g}s (NEWSQA_LOCK_TIMEOUT_SECONDS)"
-                    ) from None
-                if not announced:
-                    log.warning("waiting for another indexer (%s) to finish", holder)
-                    announced = True
-                time.sleep(_POLL_SECONDS)
+        while not try_lock(fd):
+            holder = _read_holder(fd)
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise IndexLocked(
+                    f"another indexer ({holder}) is writing {self.path.parent} and did not "
+                    f"finish within {self.timeout:g}s (NEWSQA_LOCK_TIMEOUT_SECONDS)"
+                )
+            if not announced:
+                log.warning("waiting for another indexer (%s) to finish", holder)
+                announced = True
+            time.sleep(_POLL_SECONDS)
         # The holder's pid is only for the waiting side's message; the lock is the flock.
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}\n".encode(), 0)
@@ -73,6 +68,21 @@ class IndexLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def open_lock_file(path: Path) -> int:
+    """A descriptor of the lock file ``path``, created (with its folder) when missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+
+
+def try_lock(fd: int) -> bool:
+    """Take the exclusive ``flock`` on ``fd`` if nobody holds it; never waits."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _read_holder(fd: int) -> str:

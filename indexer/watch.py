@@ -7,7 +7,6 @@ rebuild costs little anyway: the build is incremental and writes nothing when no
 changed.
 """
 
-import fcntl
 import logging
 import os
 import threading
@@ -17,6 +16,7 @@ from pathlib import Path
 import watchfiles
 
 from indexer.errors import IndexerError
+from indexer.housekeeping import open_lock_file, try_lock
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +93,8 @@ class WatchClaim:
 
     def acquire(self) -> bool:
         """Claim it; False when another process (or another claim here) holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        fd = open_lock_file(self.path)
+        if not try_lock(fd):
             os.close(fd)
             return False
         self._fd = fd
