@@ -55,7 +55,7 @@ format: install
 # Answer quality through the HTTP API on the shared SQuAD 2.0 sample (README "Quality").
 QUALITY_DATA ?= ../shared/data/squad2-dev-sample
 bench-quality: install
-	$(PY) -m service.evaluate $(QUALITY_DATA)/corpus.jsonl $(QUALITY_DATA)/queries.jsonl \
+	$(PY) -m benchmarks.evaluate $(QUALITY_DATA)/corpus.jsonl $(QUALITY_DATA)/queries.jsonl \
 		$(QUALITY_DATA)/qrels/test.tsv --modes dense,lexical,hybrid \
 		--off-topic benchmarks/offtopic_questions.txt
 

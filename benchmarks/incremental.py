@@ -36,8 +36,9 @@ from indexer.build import BuildReport
 from indexer.documents import load_documents
 from indexer.sentences import sentence_spans
 from indexer.store import IndexStore
-from service.live import LiveIndex
-from service.reindex import Reindexer
+from service.engine.live import LiveIndex
+from service.engine.query import SearchQuery
+from service.engine.reindex import Reindexer
 from service.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -102,7 +103,7 @@ def query_latency(settings: ServiceSettings, embedder: Embedder, articles: list[
 
     def one(i: int) -> float:
         began = time.perf_counter()
-        live.searcher().search(questions[i % len(questions)], 5)
+        live.searcher().search(SearchQuery(questions[i % len(questions)], 5))
         return (time.perf_counter() - began) * 1000
 
     for i in range(20):  # warm up: first queries page in the memory-mapped vectors

@@ -6,8 +6,8 @@ Runs in-process (no HTTP) over the same ``Searcher.signals`` and ``SentenceScore
 service uses, so that hundreds of weight combinations can be compared in seconds. The
 answerable questions are split in two halves by a hash of their id: weights are chosen on the
 "fit" half and reported on both, so a choice that only memorises questions shows up as a gap.
-The chosen values live as defaults in service/search.py and service/answer.py; the final
-figures come from ``python -m service.evaluate`` through HTTP (``make bench-quality``).
+The chosen values live as defaults in service/engine/search.py and service/engine/answer.py; the final
+figures come from ``python -m benchmarks.evaluate`` through HTTP (``make bench-quality``).
 """
 
 import argparse
@@ -19,16 +19,18 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import IndexStore, SentenceTransformerEmbedder
-from service.answer import SentenceScorer, SentenceWeights
-from service.evaluate import (
+from benchmarks.evaluate import (
     Question,
     answer_contains_gold,
     cached_index,
     load_questions,
     off_topic_questions,
 )
-from service.search import DEFAULT_WEIGHTS, Searcher, Signals
+from indexer import IndexStore, SentenceTransformerEmbedder
+from service.engine.answer import SentenceScorer, SentenceWeights
+from service.engine.query import SearchQuery
+from service.engine.search import DEFAULT_WEIGHTS, Searcher
+from service.engine.signals import Signals
 from service.settings import ServiceSettings
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "squad2-dev-sample"
@@ -240,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def case(question: Question) -> Case:
-        signals = searcher.signals(question.text, 50)
+        signals = searcher.signals(SearchQuery(question.text, 50))
         assert signals is not None
         features = np.stack([getattr(signals, s) for s in SIGNALS], axis=1)
         docs = [snapshot.passage(int(p)).document.doc_id for p in signals.passage_ids]

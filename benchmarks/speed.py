@@ -36,6 +36,7 @@ from benchmarks.speed_quality import DATA, read_jsonl
 from indexer import IndexSettings, IndexStore
 from indexer.build import unique_documents
 from indexer.chunking import Chunker
+from indexer.store import GenerationContent
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -82,12 +83,14 @@ def write_large_index(data: Path, work: Path, small: Path, size: int) -> int:
     passage_vectors = np.load(generation / "passage_vectors.npy")
     sentence_vectors = np.load(generation / "sentence_vectors.npy")
     written = IndexStore(settings.index_dir).write(
-        chunked,
-        passage_vectors=np.tile(passage_vectors, (copies, 1)),
-        sentence_vectors=np.tile(sentence_vectors, (copies, 1)),
-        model_name=manifest.model_name,
-        chunking=manifest.chunking,
-        embedding_backend=manifest.embedding_backend,
+        GenerationContent(
+            chunked,
+            passage_vectors=np.tile(passage_vectors, (copies, 1)),
+            sentence_vectors=np.tile(sentence_vectors, (copies, 1)),
+            model_name=manifest.model_name,
+            chunking=manifest.chunking,
+            embedding_backend=manifest.embedding_backend,
+        )
     )
     return written.passage_count
 

@@ -12,14 +12,11 @@ if TYPE_CHECKING:
     from indexer.build import BuildReport, build_index
     from indexer.chunking import Chunker, Passage
     from indexer.documents import Document, load_documents
-    from indexer.embedding import (
-        Embedder,
-        SentenceTransformerEmbedder,
-        TokenSums,
-        make_embedder,
-    )
+    from indexer.embedding import Embedder, TokenSums, make_embedder
+    from indexer.embedding.torch import SentenceTransformerEmbedder
     from indexer.settings import IndexSettings
-    from indexer.store import IndexSnapshot, IndexStore, Manifest, PassageRef
+    from indexer.snapshot import IndexSnapshot, Manifest, PassageRef
+    from indexer.store import IndexStore
 
 _HOMES = {
     "BuildReport": "indexer.build",
@@ -29,14 +26,14 @@ _HOMES = {
     "Document": "indexer.documents",
     "load_documents": "indexer.documents",
     "Embedder": "indexer.embedding",
-    "SentenceTransformerEmbedder": "indexer.embedding",
+    "SentenceTransformerEmbedder": "indexer.embedding.torch",
     "TokenSums": "indexer.embedding",
     "make_embedder": "indexer.embedding",
     "IndexSettings": "indexer.settings",
-    "IndexSnapshot": "indexer.store",
+    "IndexSnapshot": "indexer.snapshot",
     "IndexStore": "indexer.store",
-    "Manifest": "indexer.store",
-    "PassageRef": "indexer.store",
+    "Manifest": "indexer.snapshot",
+    "PassageRef": "indexer.snapshot",
 }
 
 __all__ = [

@@ -22,8 +22,10 @@ from indexer.documents import Document, load_documents
 from indexer.embedding import Embedder, TokenSums
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound
 from indexer.housekeeping import IndexLock, remove_crashed_builds, remove_retired_generations
+from indexer.rows import KeptDocument
 from indexer.settings import IndexSettings
-from indexer.store import IndexSnapshot, IndexStore, KeptDocument, Manifest
+from indexer.snapshot import IndexSnapshot, Manifest
+from indexer.store import GenerationContent, IndexStore
 from indexer.vectors import ReusedVectors
 
 log = logging.getLogger(__name__)
@@ -276,16 +278,16 @@ def _build(
         p_fresh, s_fresh, embedded = _embed(fresh, embedder, pooled, progress)
     with _timed(timings, "write"):
         # Kept rows' vectors are copied file to file by the store, never read in here.
-        manifest = store.write(
+        content = GenerationContent(
             plan,
             passage_vectors=ReusedVectors(p_src, p_fresh) if previous else p_fresh,
             sentence_vectors=ReusedVectors(s_src, s_fresh) if previous else s_fresh,
             model_name=embedder.name,
-            embedding_backend=getattr(embedder, "backend", "unrecorded"),
+            embedding_backend=embedder.backend,
             chunking=recipe,
             passage_vector_kind=settings.passage_vectors,
-            previous=previous.snapshot if previous else None,
         )
+        manifest = store.write(content, previous=previous.snapshot if previous else None)
     return BuildReport(
         manifest=manifest,
         seconds=time.perf_counter() - began,

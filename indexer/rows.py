@@ -9,15 +9,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from indexer.chunking import ChunkedDocument
 from indexer.documents import Document
-
-if TYPE_CHECKING:  # the store imports this module to write; only types come back
-    from indexer.store import IndexSnapshot
+from indexer.snapshot import IndexSnapshot
 
 PASSAGE_DTYPE = np.dtype(
     [("doc", "<i4"), ("start", "<i8"), ("end", "<i8"), ("first", "<i8"), ("last", "<i8")]
@@ -38,7 +35,7 @@ class KeptDocument:
 
 
 def row_tables(
-    entries: Sequence[ChunkedDocument | KeptDocument], previous: "IndexSnapshot | None"
+    entries: Sequence[ChunkedDocument | KeptDocument], previous: IndexSnapshot | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The passages and sentences tables, and each passage's row in ``previous`` when it is
     carried over with its document (else -1).
@@ -92,7 +89,7 @@ def _spread(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def write_documents(
-    path: Path, entries: Sequence[ChunkedDocument | KeptDocument], previous: "IndexSnapshot | None"
+    path: Path, entries: Sequence[ChunkedDocument | KeptDocument], previous: IndexSnapshot | None
 ) -> None:
     """One JSON line per document; a kept document's line is copied from ``previous`` as
     bytes when its record there is identical (its file may have moved: the path differs)."""

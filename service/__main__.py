@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from indexer.errors import IndexerError
 from indexer.settings import load_settings
-from service.app import create_app
+from service.api.app import create_app
 from service.settings import ServiceSettings
 
 OVERRIDES_VARIABLE = "NEWSQA_WORKER_OVERRIDES"

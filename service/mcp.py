@@ -33,9 +33,9 @@ from indexer import IndexStore, make_embedder
 from indexer.errors import IndexerError
 from indexer.settings import load_settings
 from service.auth import check_bearer
+from service.engine.live import LiveIndex
+from service.engine.search import Searcher
 from service.errors import ServiceError, describe_validation_errors
-from service.live import LiveIndex
-from service.search import Searcher
 from service.settings import ServiceSettings
 from service.tools import TOOLS, ToolSpec
 
@@ -66,12 +66,14 @@ def build_server(searcher: Callable[[], Searcher], settings: ServiceSettings) ->
         if spec is None:
             # Not a tool failure the model could fix by changing arguments: a protocol error.
             raise MCPError(types.INVALID_PARAMS, f"unknown tool {params.name!r}; see tools/list")
-        return await anyio.to_thread.run_sync(_call, spec, params.arguments or {})
+        return await _call(spec, params.arguments or {})
 
-    def _call(spec: ToolSpec, arguments: dict[str, Any]) -> types.CallToolResult:
+    async def _call(spec: ToolSpec, arguments: dict[str, Any]) -> types.CallToolResult:
         try:
             request = spec.request.model_validate(arguments)
-            response = spec.run(searcher(), request, settings)
+            # Finding the searcher may open a new generation (stdio): off the event loop.
+            current = await anyio.to_thread.run_sync(searcher)
+            response = await spec.run(current, request, settings)
         except ValidationError as exc:
             return tool_error(describe_validation_errors(exc.errors()))
         except (ServiceError, IndexerError) as exc:

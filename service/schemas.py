@@ -1,11 +1,13 @@
-"""The shapes that cross the service's edges: one source of truth for HTTP (and later MCP and
-tool definitions), so they cannot drift apart.
+"""The shapes that cross the service's edges: one source of truth for HTTP, MCP and the tool
+definitions, so they cannot drift apart.
 """
 
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from service.engine.query import SearchQuery
 
 MAX_QUERY_CHARS = 1000
 MAX_K = 50
@@ -28,10 +30,18 @@ class SearchRequest(_Strict):
     query: QueryText = Field(description="What to look for, in natural language.")
     k: TopK = DEFAULT_K
 
+    def search_query(self) -> SearchQuery:
+        """The engine's query object for this request (``service/engine/query.py``)."""
+        return SearchQuery(text=self.query, k=self.k)
+
 
 class AskRequest(_Strict):
     question: QueryText = Field(description="A natural-language question about the articles.")
     k: TopK = DEFAULT_K
+
+    def search_query(self) -> SearchQuery:
+        """The engine's query object for this request (``service/engine/query.py``)."""
+        return SearchQuery(text=self.question, k=self.k)
 
 
 class DocumentRequest(_Strict):

@@ -6,7 +6,7 @@ Every field reads the environment variable ``NEWSQA_<FIELD>``; see the README's 
 from pydantic import Field, SecretStr
 
 from indexer.settings import IndexSettings
-from service.search import RetrievalMode
+from service.engine.query import RetrievalMode
 
 
 class ServiceSettings(IndexSettings):

@@ -6,14 +6,14 @@ function definitions that a host wires to ``POST /search`` and ``POST /ask``. Ev
 generated from the pydantic models in ``service/schemas.py``, so neither can drift from the API.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 
-from service import queries
+from service.engine import usecases
+from service.engine.search import Searcher
 from service.schemas import (
     AskRequest,
     AskResponse,
@@ -24,7 +24,6 @@ from service.schemas import (
     SearchResponse,
     SearchResult,
 )
-from service.search import Searcher
 from service.settings import ServiceSettings
 
 HOW_TO_CITE = (
@@ -42,7 +41,7 @@ class ToolSpec:
     description: str
     request: type[BaseModel]
     response: type[BaseModel]
-    run: Callable[[Searcher, Any, ServiceSettings], BaseModel]
+    run: Callable[[Searcher, Any, ServiceSettings], Awaitable[BaseModel]]
     render: Callable[[Any], str]
 
     def input_schema(self) -> dict[str, Any]:
@@ -122,6 +121,12 @@ def render_document(response: DocumentResponse) -> str:
     return f"{' — '.join(header)} ({response.doc_id})\n\n{response.text}"
 
 
+async def _document(
+    searcher: Searcher, request: DocumentRequest, settings: ServiceSettings
+) -> DocumentResponse:
+    return usecases.document(searcher, request.doc_id)
+
+
 TOOLS: dict[str, ToolSpec] = {
     spec.name: spec
     for spec in (
@@ -135,7 +140,7 @@ TOOLS: dict[str, ToolSpec] = {
             ),
             request=SearchRequest,
             response=SearchResponse,
-            run=lambda searcher, request, settings: queries.search(searcher, request),
+            run=lambda searcher, request, settings: usecases.search(searcher, request),
             render=render_search,
         ),
         ToolSpec(
@@ -150,7 +155,7 @@ TOOLS: dict[str, ToolSpec] = {
             ),
             request=AskRequest,
             response=AskResponse,
-            run=lambda searcher, request, settings: queries.ask(
+            run=lambda searcher, request, settings: usecases.ask(
                 searcher, request, settings.min_answer_score
             ),
             render=render_ask,
@@ -165,7 +170,7 @@ TOOLS: dict[str, ToolSpec] = {
             ),
             request=DocumentRequest,
             response=DocumentResponse,
-            run=lambda searcher, request, settings: queries.document(searcher, request.doc_id),
+            run=_document,
             render=render_document,
         ),
     )
@@ -188,13 +193,3 @@ def openai_tools() -> list[dict[str, Any]]:
         }
         for name in HTTP_TOOLS
     ]
-
-
-router = APIRouter()
-
-
-@router.get("/tools", tags=["tools"])
-def tools() -> list[dict[str, Any]]:
-    """OpenAI-style tool definitions for ``search`` and ``ask``: send a call's arguments as the
-    JSON body of ``POST /search`` or ``POST /ask``."""
-    return openai_tools()

@@ -19,9 +19,9 @@ from indexer import (
     build_index,
     make_embedder,
 )
-from indexer.embedding import TokenSums
-from service.evaluate import free_port, running_server
+from indexer.embedding import BaseEmbedder, TokenSums
 from service.settings import ServiceSettings
+from service.testing import free_port, running_server
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -32,7 +32,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 os.environ.setdefault("NEWSQA_ONNX_CACHE_DIR", str(REPO / ".cache" / "onnx"))
 
 
-class FakeEmbedder:
+class FakeEmbedder(BaseEmbedder):
     """Bag-of-words hashing embedder: deterministic, instant, and texts sharing words are
     similar, which is enough to test plumbing without loading a transformer."""
 
@@ -41,9 +41,6 @@ class FakeEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode_passages([text])[0]
-
-    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        return self.encode_token_sums(texts, progress).vectors()
 
     def encode_token_sums(self, texts: Sequence[str], progress: bool = False) -> TokenSums:
         """Each word is a "token" with a fixed random embedding."""
@@ -114,3 +111,13 @@ def serve(settings: ServiceSettings, embedder) -> Iterator[RunningServer]:
 def seed_server(seed_index: Path, real_embedder) -> Iterator[RunningServer]:
     settings = ServiceSettings(index_dir=seed_index, port=free_port())
     yield from serve(settings, real_embedder)
+
+
+@pytest.fixture(scope="session")
+def fake_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A real uvicorn server over seeds/ indexed with the fake embedder: the HTTP contract
+    (parameters, errors, shapes) in the fast run, without loading the model."""
+    index_dir = tmp_path_factory.mktemp("fake-index")
+    embedder = FakeEmbedder()
+    build_index([SEEDS], IndexSettings(index_dir=index_dir), embedder, progress=False)
+    yield from serve(ServiceSettings(index_dir=index_dir, port=free_port()), embedder)

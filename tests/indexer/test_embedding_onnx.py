@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from indexer import IndexSettings, make_embedder
-from indexer.embedding_onnx import OnnxEmbedder, _read_recipe, ensure_export
+from indexer.embedding.onnx import OnnxEmbedder, _read_recipe
+from indexer.embedding.onnx_export import ensure_export
 from indexer.errors import EmbeddingModelError
 from tests.conftest import REPO
 

@@ -14,6 +14,7 @@ from indexer.lexical import (
     query_terms,
     tokenize,
 )
+from indexer.store import GenerationContent
 from tests.conftest import SEEDS
 
 
@@ -114,7 +115,9 @@ def test_every_generation_carries_its_lexical_index(tmp_path: Path, fake_embedde
 
 def test_an_empty_generation_still_opens(tmp_path: Path) -> None:
     store = IndexStore(tmp_path)
-    store.write([], np.zeros((0, 4), np.float32), np.zeros((0, 4), np.float32), "m", {})
+    store.write(
+        GenerationContent([], np.zeros((0, 4), np.float32), np.zeros((0, 4), np.float32), "m", {})
+    )
     snapshot = store.open("m", 4)
     assert len(snapshot.lexical.match(["doha"]).passages) == 0
 

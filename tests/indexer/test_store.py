@@ -6,6 +6,7 @@ import pytest
 
 from indexer import IndexSettings, IndexStore, build_index
 from indexer.errors import IndexIncompatible, IndexNotFound
+from indexer.store import GenerationContent
 from tests.conftest import SEED_ID, SEEDS
 
 
@@ -48,7 +49,11 @@ def test_failed_write_keeps_the_previous_generation_live(tmp_path: Path, fake_em
     store = IndexStore(tmp_path)
     before = store.current_generation()
     with pytest.raises(ValueError):
-        store.write([], np.zeros((3, 4), np.float32), np.zeros((0, 4), np.float32), "m", {})
+        store.write(
+            GenerationContent(
+                [], np.zeros((3, 4), np.float32), np.zeros((0, 4), np.float32), "m", {}
+            )
+        )
     assert store.current_generation() == before
     assert not [p for p in store.generations_dir.iterdir() if p.name.startswith(".tmp-")]
     store.open(fake_embedder.name, fake_embedder.dimension)

@@ -5,8 +5,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from service.answer import SentenceCandidates, SentenceWeights, TermWeights, choose_answer
-from service.search import Searcher
+from service.engine.answer import SentenceCandidates, SentenceWeights, choose_answer
+from service.engine.query import SearchQuery
+from service.engine.search import Searcher
+from service.engine.signals import TermWeights
 
 
 def test_coverage_weighs_rare_terms_more() -> None:
@@ -55,7 +57,9 @@ def test_the_highlight_is_the_sentence_that_names_what_is_asked(
     seed_snapshot,
     fake_embedder,
 ) -> None:
-    hits = Searcher(seed_snapshot, fake_embedder).search("Who is Hersh Goldberg-Polin?", 3)
+    hits = Searcher(seed_snapshot, fake_embedder).search(
+        SearchQuery("Who is Hersh Goldberg-Polin?", 3)
+    )
     start, end = hits[0].highlight
     assert "Goldberg-Polin" in hits[0].passage.document.text[start:end]
 
@@ -64,7 +68,9 @@ def test_choose_answer_takes_the_best_sentence_or_abstains_with_a_reason(
     seed_snapshot,
     fake_embedder,
 ) -> None:
-    hits = Searcher(seed_snapshot, fake_embedder).search("the first phase of the deal", 5)
+    hits = Searcher(seed_snapshot, fake_embedder).search(
+        SearchQuery("the first phase of the deal", 5)
+    )
     answer, reason = choose_answer(hits, min_confidence=0.0)
     assert answer is not None and reason is None
     assert answer.hit.highlight_score == max(h.highlight_score for h in hits)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from service.encoding import QueryEncoder
+from service.engine.encoding import QueryEncoder
 from tests.conftest import FakeEmbedder
 
 
@@ -107,6 +107,10 @@ class OneAtATimeEmbedder(FakeEmbedder):
     def __init__(self) -> None:
         self.calls: list[int] = []
 
+    def encode_query(self, text: str) -> np.ndarray:
+        self.calls.append(1)
+        return self.encode_passages([text])[0]
+
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         self.calls.append(len(texts))
         return self.encode_passages(texts)
@@ -133,9 +137,9 @@ class GatedOneAtATime(OneAtATimeEmbedder):
         super().__init__()
         self.gate = threading.Event()
 
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+    def encode_query(self, text: str) -> np.ndarray:
         self.gate.wait(timeout=10)
-        return super().encode_queries(texts)
+        return super().encode_query(text)
 
 
 @pytest.mark.parametrize("embedder_kind", [GatedEmbedder, GatedOneAtATime])
@@ -160,7 +164,7 @@ class LoneAwareEmbedder(OneAtATimeEmbedder):
 
     def encode_lone_query(self, text: str) -> np.ndarray:
         self.lone.append(text)
-        return self.encode_query(text)
+        return self.encode_passages([text])[0]
 
 
 def test_only_a_search_with_no_other_in_flight_runs_its_query_on_every_core() -> None:

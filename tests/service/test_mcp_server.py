@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from mcp import Client
 
 from indexer import IndexSettings, IndexStore, build_index
-from service.app import create_app
-from service.live import LiveIndex
+from service.api.app import create_app
+from service.engine.live import LiveIndex
 from service.mcp import build_server, following
 from service.settings import ServiceSettings
 from tests.conftest import SEED_ID, SEEDS, FakeEmbedder

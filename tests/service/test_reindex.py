@@ -4,8 +4,8 @@ import shutil
 from pathlib import Path
 
 from indexer import IndexStore, build_index
-from service.live import LiveIndex
-from service.reindex import Reindexer
+from service.engine.live import LiveIndex
+from service.engine.reindex import Reindexer
 from service.settings import ServiceSettings
 from tests.conftest import SEEDS, FakeEmbedder
 

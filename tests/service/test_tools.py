@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator, ValidationError, validate
 
-from service.app import create_app
+from service.api.app import create_app
 from service.schemas import Citation
 from service.settings import ServiceSettings
 from service.tools import cite

@@ -5,22 +5,24 @@ parameter parsing and response wrapping cost more than its features are worth: m
 interleaved runs against the plain routes, answering them here took 5-6% off the p50 of a
 search at one client at a time and added 5-6% requests/s with 8 clients.
 
-Only a well-formed request is answered here, through the same use cases (``service/queries``)
-and request models as the FastAPI routes, which stay the documented API (OpenAPI) and answer
-everything else. Anything unusual (a missing or malformed parameter, one the request models
-reject, no index loaded) goes to FastAPI as it came, so every error is still worded by the one
-place that turns exceptions into HTTP responses (``service/app.py``).
+Only a well-formed request is answered here, read by the same function into the same request
+models as the GET routes (``deps.from_query_string``) and answered by the same use cases; the
+FastAPI routes stay the documented API (OpenAPI) and answer everything else. Anything unusual
+(a missing or malformed parameter, an unknown one, no index loaded) goes to FastAPI as it came,
+so every error is still worded by the one place that turns exceptions into HTTP responses
+(``service/api/app.py``).
 """
 
 from urllib.parse import parse_qsl
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from indexer.errors import IndexerError
-from service import queries
+from service.api.deps import from_query_string
+from service.engine import usecases
 from service.errors import ServiceError
-from service.schemas import DEFAULT_K, AskRequest, SearchRequest
+from service.schemas import AskRequest, SearchRequest
 
 _ROUTES = frozenset({"/search", "/ask"})
 _HEADERS = [(b"content-type", b"application/json")]
@@ -48,20 +50,17 @@ class QueryFastPath:
 async def _answer(scope: Scope) -> bytes | None:
     """The JSON body of the answer, or None to leave the request (and its error) to FastAPI."""
     # As Starlette reads a query string: the last of repeated parameters wins.
-    params = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
-    text, k = params.get("q"), params.get("k", str(DEFAULT_K))
-    # FastAPI's own parsing decides anything but plain digits ("+5", " 5", "5.0", ...).
-    if text is None or not (k.isascii() and k.isdigit() and len(k) <= 6):
-        return None
+    parameters = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
     state = scope["app"].state
     response: BaseModel
     try:
         searcher = state.live.searcher()
         if scope["path"] == "/search":
-            response = await queries.search_async(searcher, SearchRequest(query=text, k=int(k)))
+            search = from_query_string(SearchRequest, parameters)
+            response = await usecases.search(searcher, search)
         else:
-            request = AskRequest(question=text, k=int(k))
-            response = await queries.ask_async(searcher, request, state.settings.min_answer_score)
-    except (ValidationError, ServiceError, IndexerError):
+            ask = from_query_string(AskRequest, parameters)
+            response = await usecases.ask(searcher, ask, state.settings.min_answer_score)
+    except (ServiceError, IndexerError):
         return None
     return response.model_dump_json().encode()

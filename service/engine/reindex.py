@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from indexer import BuildReport, Embedder, build_index
 from indexer.errors import IndexerError
 from indexer.watch import WatchClaim, watch_sources
-from service.live import LiveIndex
+from service.engine.live import LiveIndex
 from service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)

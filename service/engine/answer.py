@@ -18,16 +18,12 @@ in the index is its "best" match. Weights, margin and the default threshold were
 measurement (``python -m benchmarks.quality_fit``, README "Quality").
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from indexer import IndexSnapshot, PassageRef
-
-if TYPE_CHECKING:
-    from service.search import Hit, Signals
+from service.engine.signals import Hit, Signals
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,25 +83,6 @@ class SentenceCandidates:
         return best, best
 
 
-class TermWeights:
-    """A query's terms with their idf weights (summed once per query) and their ids in the
-    index's vocabulary."""
-
-    def __init__(self, terms: Sequence[str], idf: np.ndarray, ids: np.ndarray) -> None:
-        self.terms = list(terms)
-        self.ids = ids
-        total = float(idf.sum())
-        self.total = total if self.terms and total > 0 else 0.0
-        self._shares = np.asarray(idf, dtype=np.float64) / (self.total or 1.0)
-
-    def coverage_by_sentence(self, present: np.ndarray) -> np.ndarray:
-        """Per sentence, the share of the query's idf mass whose terms it contains, given which
-        sentences contain each term (a terms-by-sentences boolean array); 0 without terms."""
-        if not self.total:
-            return np.zeros(present.shape[1])
-        return self._shares @ present
-
-
 class SentenceScorer:
     """Scores the sentences of retrieved passages against one query's signals."""
 
@@ -121,7 +98,7 @@ class SentenceScorer:
         self.pair_margin = pair_margin
         self.confidence_dense = confidence_dense
 
-    def candidates(self, passage: PassageRef, signals: "Signals") -> SentenceCandidates:
+    def candidates(self, passage: PassageRef, signals: Signals) -> SentenceCandidates:
         """The signals of each sentence of ``passage`` for the query behind ``signals``."""
         first, last = passage.first_sentence, passage.last_sentence
         rows = self.snapshot.sentences[first : last + 1]
@@ -137,7 +114,7 @@ class SentenceScorer:
             context=terms.coverage_by_sentence(context),
         )
 
-    def best(self, passage: PassageRef, signals: "Signals", passage_score: float) -> ScoredSentence:
+    def best(self, passage: PassageRef, signals: Signals, passage_score: float) -> ScoredSentence:
         """The passage's sentence (or adjacent pair) that best answers the query."""
         found = self.candidates(passage, signals)
         scores = found.scores(self.weights, passage_score)
@@ -152,7 +129,7 @@ class SentenceScorer:
 
 @dataclass(frozen=True, slots=True)
 class AnswerSentence:
-    hit: "Hit"
+    hit: Hit
     start: int
     end: int
     score: float
@@ -163,7 +140,7 @@ class AnswerSentence:
 
 
 def choose_answer(
-    hits: list["Hit"], min_confidence: float
+    hits: list[Hit], min_confidence: float
 ) -> tuple[AnswerSentence | None, str | None]:
     """The best sentence over all hits, or ``(None, reason)`` when the evidence is too weak."""
     if not hits:

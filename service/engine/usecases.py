@@ -1,12 +1,17 @@
 """The service's use cases, from validated request models to response models.
 
-HTTP routes, the MCP server and any other adapter call these, so every entry point returns the
-same results and citations.
+HTTP routes, the fast path and the MCP server call these, so every entry point returns the
+same results and citations. Each turns its request into a ``SearchQuery`` once
+(``request.search_query()``) and hands it to the searcher unchanged. They are coroutines because the
+front doors run on an event loop (``Searcher.search_async``); ``run`` drives one from code that
+has no loop of its own.
 """
 
 import time
 
-from service.answer import choose_answer
+from service.engine.answer import choose_answer
+from service.engine.search import Searcher
+from service.engine.signals import Hit
 from service.errors import DocumentNotFound
 from service.schemas import (
     Answer,
@@ -19,41 +24,17 @@ from service.schemas import (
     SearchResult,
     Span,
 )
-from service.search import Hit, Searcher
 
 
-def search(searcher: Searcher, request: SearchRequest) -> SearchResponse:
+async def search(searcher: Searcher, request: SearchRequest) -> SearchResponse:
     began = time.perf_counter()
-    return _search_response(request, searcher.search(request.query, request.k), began)
-
-
-async def search_async(searcher: Searcher, request: SearchRequest) -> SearchResponse:
-    """``search`` for an event loop (see ``Searcher.signals_async``)."""
-    began = time.perf_counter()
-    hits = await searcher.search_async(request.query, request.k)
-    return _search_response(request, hits, began)
-
-
-def ask(searcher: Searcher, request: AskRequest, min_score: float) -> AskResponse:
-    began = time.perf_counter()
-    hits = searcher.search(request.question, request.k)
-    return _ask_response(request, hits, min_score, began)
-
-
-async def ask_async(searcher: Searcher, request: AskRequest, min_score: float) -> AskResponse:
-    """``ask`` for an event loop (see ``Searcher.signals_async``)."""
-    began = time.perf_counter()
-    hits = await searcher.search_async(request.question, request.k)
-    return _ask_response(request, hits, min_score, began)
-
-
-def _search_response(request: SearchRequest, hits: list[Hit], began: float) -> SearchResponse:
+    hits = await searcher.search_async(request.search_query())
     return SearchResponse(query=request.query, results=_results(hits), took_ms=_ms_since(began))
 
 
-def _ask_response(
-    request: AskRequest, hits: list[Hit], min_score: float, began: float
-) -> AskResponse:
+async def ask(searcher: Searcher, request: AskRequest, min_score: float) -> AskResponse:
+    began = time.perf_counter()
+    hits = await searcher.search_async(request.search_query())
     chosen, reason = choose_answer(hits, min_score)
     answer = None
     if chosen is not None:

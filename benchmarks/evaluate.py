@@ -1,4 +1,4 @@
-"""``python -m service.evaluate CORPUS.jsonl QUERIES.jsonl QRELS.tsv``: answer quality, measured
+"""``python -m benchmarks.evaluate CORPUS.jsonl QUERIES.jsonl QRELS.tsv``: answer quality, measured
 through the real HTTP API.
 
 Builds (or reuses) an index of the corpus in a cache folder outside the repository, serves it
@@ -22,20 +22,16 @@ import hashlib
 import json
 import logging
 import math
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast, get_args
 
 import httpx
-import uvicorn
 from tqdm import tqdm
 
 from indexer import (
@@ -44,18 +40,19 @@ from indexer import (
     IndexStore,
     build_index,
     chunking,
-    embedding,
-    embedding_onnx,
     lexical,
     make_embedder,
 )
+from indexer.embedding import base, onnx, onnx_export, torch
 from indexer.errors import IndexerError
-from indexer.store import FORMAT_VERSION
-from service.app import create_app
-from service.search import RetrievalMode
+from indexer.snapshot import FORMAT_VERSION
+from service.engine.query import RetrievalMode
 from service.settings import ServiceSettings
+from service.testing import free_port, running_server
 
 SEARCH_K = 10
+# The code that shapes an index's vectors: a change to any of it invalidates cached indexes.
+EMBEDDING_MODULES = (base, onnx, onnx_export, torch)
 ASK_K = 5
 
 
@@ -129,7 +126,7 @@ def cached_index(
     """An index of ``corpus`` in the temp folder, rebuilt only when the corpus, the settings or
     the code that shapes an index (chunking, tokenization) changed."""
     recipe = hashlib.sha256(corpus.read_bytes())
-    for module in (chunking, lexical, embedding, embedding_onnx):
+    for module in (chunking, lexical, *EMBEDDING_MODULES):
         recipe.update(Path(module.__file__ or "").read_bytes())
     # int8 activations are quantized per batch, so the batch size moves vectors a little too.
     recipe.update(
@@ -145,30 +142,6 @@ def cached_index(
     except IndexerError:
         build_index([corpus], settings.model_copy(update={"index_dir": index_dir}), embedder)
     return index_dir
-
-
-@contextmanager
-def running_server(settings: ServiceSettings, embedder: Embedder) -> Iterator[str]:
-    """The real app under uvicorn on 127.0.0.1 in a thread; yields its base URL."""
-    config = uvicorn.Config(
-        create_app(settings, embedder=embedder),
-        host="127.0.0.1",
-        port=settings.port,
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the evaluation server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{settings.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def ask_all(base_url: str, questions: Sequence[Question]) -> list[Outcome]:
@@ -298,13 +271,6 @@ def evaluate(
     return reports
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def markdown_table(reports: Sequence[Report]) -> str:
     names = list(dict.fromkeys(name for r in reports for name in r.figures))
     lines = [
@@ -319,7 +285,7 @@ def markdown_table(reports: Sequence[Report]) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m service.evaluate",
+        prog="python -m benchmarks.evaluate",
         description=(
             "Measure retrieval and answer quality of the real HTTP API on a BEIR-style "
             "dataset (corpus, queries with metadata.answers/answerable, qrels)."

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from service.evaluate import (
+from benchmarks.evaluate import (
     Outcome,
     Question,
     answer_contains_gold,

@@ -12,8 +12,12 @@ from starlette.routing import Route
 
 from indexer import Embedder, IndexStore, make_embedder
 from indexer.errors import IndexerError, IndexLocked
-from service import admin, web
-from service.encoding import QueryEncoder
+from service.api import web
+from service.api.fast_path import QueryFastPath
+from service.api.routes import admin, documents, search, status, tools
+from service.engine.encoding import QueryEncoder
+from service.engine.live import LiveIndex
+from service.engine.reindex import Reindexer
 from service.errors import (
     BadQuery,
     DocumentNotFound,
@@ -23,13 +27,8 @@ from service.errors import (
     Unauthorized,
     describe_validation_errors,
 )
-from service.fast_path import QueryFastPath
-from service.live import LiveIndex
 from service.mcp import HttpTransport, build_server
-from service.reindex import Reindexer
-from service.routes import router
 from service.settings import ServiceSettings
-from service.tools import router as tools_router
 
 STATUS_OF: dict[type[Exception], int] = {
     BadQuery: 422,
@@ -77,8 +76,8 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
     )
     app.state.settings = settings
     web.install_web(app)
-    app.include_router(router)
-    app.include_router(tools_router)
+    for routes in (search, documents, status, tools):
+        app.include_router(routes.router)
     # MCP over streamable HTTP, answering from the same live index as the routes above.
     mcp_http = HttpTransport(build_server(lambda: app.state.live.searcher(), settings), settings)
     app.router.routes.append(Route("/mcp", mcp_http, methods=["GET", "POST", "DELETE"]))

@@ -12,8 +12,9 @@ import threading
 
 from indexer import Embedder, IndexSnapshot, IndexStore
 from indexer.errors import IndexerError
+from service.engine.query import RetrievalMode
+from service.engine.search import Searcher
 from service.errors import IndexUnavailable
-from service.search import RetrievalMode, Searcher
 
 log = logging.getLogger(__name__)
 

@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 
+from service.api.deps import settings
 from service.auth import check_bearer
-from service.reindex import Reindexer
-from service.routes import Settings
+from service.engine.reindex import Reindexer
 from service.schemas import ErrorResponse, ReindexResponse
+from service.settings import ServiceSettings
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 )
 def reindex(
     request: Request,
-    config: Settings,
+    config: Annotated[ServiceSettings, Depends(settings)],
     authorization: Annotated[str | None, Header()] = None,
     full: Annotated[bool, Query(description="Re-embed every document.")] = False,
 ) -> ReindexResponse:

@@ -28,13 +28,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer import Embedder, TokenSums
+from indexer.embedding import MAX_QUERY_BATCH, BaseEmbedder, Embedder, TokenSums
 
 log = logging.getLogger(__name__)
-
-MAX_BATCH = 64
-"""Queries encoded together at most, unless the embedder asks for fewer; a bigger batch only
-delays its first caller."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +39,10 @@ class _Pending:
     vector: "Future[np.ndarray]" = field(default_factory=Future)
 
 
-class QueryEncoder:
+class QueryEncoder(BaseEmbedder):
     """An ``Embedder`` whose ``encode_query`` is cached, run by encoder threads and micro-batched
-    (``encode_query_soon`` returns at once with a future); passages pass through.
+    (``encode_query_soon`` returns at once with a future); passages pass through. Itself an
+    ``Embedder``, so the index and the searcher take either.
 
     ``wait_ms`` > 0 makes an encoder thread linger that long after the first query of a batch
     for more to arrive; 0 (the default) takes only those already queued: a lone query never
@@ -57,16 +54,15 @@ class QueryEncoder:
         self.embedder = embedder
         self.name = embedder.name
         self.dimension = embedder.dimension
-        self.backend = getattr(embedder, "backend", "unrecorded")
+        self.backend = embedder.backend
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
         self._wait = wait_ms / 1000
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        self._workers = max(1, int(getattr(embedder, "parallel_queries", 1)))
-        self._batch_limit = max(
-            1, min(MAX_BATCH, int(getattr(embedder, "query_batch_limit", MAX_BATCH)))
-        )
+        self._workers = max(1, embedder.parallel_queries)
+        # A bigger batch than MAX_QUERY_BATCH would only delay its first caller.
+        self._batch_limit = max(1, min(MAX_QUERY_BATCH, embedder.query_batch_limit))
         # One query per call: nothing to batch, so a plain pool of encoder threads does.
         self._pool = (
             ThreadPoolExecutor(self._workers, thread_name_prefix="query-encoder")
@@ -110,10 +106,8 @@ class QueryEncoder:
             done.set_result(cached)
             return done
         if self._pool is not None:
-            lone = getattr(self.embedder, "encode_lone_query", None) if alone else None
-            if lone is not None:
-                return self._pool.submit(self._encode_with, lone, text)
-            return self._pool.submit(self._encode_one, text)
+            encode = self.embedder.encode_lone_query if alone else self.embedder.encode_query
+            return self._pool.submit(self._encode_with, encode, text)
         pending = _Pending(text)
         self._ensure_thread()
         self._queue.put(pending)
@@ -192,15 +186,6 @@ class QueryEncoder:
             if stop:
                 return
 
-    def _vectors(self, texts: list[str]) -> np.ndarray:
-        encode_many = getattr(self.embedder, "encode_queries", None)
-        if encode_many is not None:
-            return np.asarray(encode_many(texts))
-        return np.stack([self.embedder.encode_query(text) for text in texts])
-
-    def _encode_one(self, text: str) -> np.ndarray:
-        return self._encode_with(lambda one: self._vectors([one])[0], text)
-
     def _encode_with(self, encode: Callable[[str], np.ndarray], text: str) -> np.ndarray:
         vector = np.asarray(encode(text))
         vector.setflags(write=False)
@@ -209,7 +194,7 @@ class QueryEncoder:
 
     def _encode(self, batch: list[_Pending]) -> None:
         try:
-            vectors = self._vectors([item.text for item in batch])
+            vectors = np.asarray(self.embedder.encode_queries([item.text for item in batch]))
         except Exception as exc:  # handed to every waiting request, which re-raises it
             for item in batch:
                 item.vector.set_exception(exc)

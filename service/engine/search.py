@@ -1,0 +1,186 @@
+"""Searcher: from a query to ranked passages of one index generation.
+
+Hybrid retrieval. Candidates are the passages the retrievers propose (``retrieval.py``: FAISS
+and BM25 by default); each is scored by four signals (``Signals``), fused by a weighted sum.
+The sentence-level signal matters because a question is usually answered by one sentence,
+whose match a whole passage dilutes. BM25 is divided by the query's best score so that it lives
+on the same 0..1 scale as cosines whatever the query's length. The weights were fitted on half
+of the SQuAD sample's questions and checked on the other half (``python -m
+benchmarks.quality_fit``, README "Quality"); weighted fusion beat reciprocal-rank fusion there,
+and a fifth signal (best BM25 of a single sentence) got weight 0 and was dropped.
+
+Results are de-duplicated: a passage whose best sentence overlaps the one shown by a
+better-ranked passage of its document (overlapping chunks), or whose vector is nearly identical
+to a better-ranked one (the same wire story in two outlets), is dropped.
+
+A search is one implementation in two steps, ``_begin`` (start encoding the query, run what
+needs no vector) and ``_finish`` (the rest, given the vector); ``search`` and ``search_async``
+only differ in how they wait for the vector between the two.
+"""
+
+import asyncio
+from concurrent.futures import Future
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer import Embedder, IndexSnapshot, PassageRef
+from service.engine.answer import SentenceScorer
+from service.engine.encoding import QueryEncoder
+from service.engine.query import PROPOSERS, RetrievalMode, SearchQuery
+from service.engine.retrieval import (
+    Evidence,
+    PreparedQuery,
+    Retriever,
+    distinct_ids,
+    make_retrievers,
+)
+from service.engine.signals import FusionWeights, Hit, Signals
+
+# How many candidates each retriever proposes per requested result (at least MIN_CANDIDATES).
+CANDIDATES_PER_RESULT = 4
+MIN_CANDIDATES = 50
+# Passages whose vectors are this similar carry the same text (a story syndicated twice).
+DUPLICATE_COSINE = 0.97
+
+# Fitted on half of the SQuAD sample's questions, checked on the other half (README "Quality").
+DEFAULT_WEIGHTS = FusionWeights(
+    dense_passage=0.2,
+    dense_sentence=0.4,
+    lexical_passage=0.2,
+    coverage=0.2,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Begun:
+    """A search between its two steps: the vector on its way, the early retrievers done."""
+
+    prepared: PreparedQuery
+    wanted: int
+    vector: "Future[np.ndarray]"
+    found: list[np.ndarray]
+
+
+class Searcher:
+    """Answers queries over one immutable generation; cheap to build, safe to share."""
+
+    def __init__(
+        self,
+        snapshot: IndexSnapshot,
+        embedder: Embedder,
+        mode: RetrievalMode = "hybrid",
+        weights: FusionWeights = DEFAULT_WEIGHTS,
+    ) -> None:
+        self.snapshot = snapshot
+        self.embedder = embedder
+        self.mode = mode
+        self.weights = weights.only(mode)
+        self.retrievers: list[Retriever] = make_retrievers(PROPOSERS[mode], snapshot)
+        self.evidence = Evidence(snapshot)
+        self.scorer = SentenceScorer(snapshot)
+
+    def search(self, query: SearchQuery) -> list[Hit]:
+        signals = self.signals(query)
+        return [] if signals is None else self.rank(signals, query.k)
+
+    async def search_async(self, query: SearchQuery) -> list[Hit]:
+        """``search`` on an event loop, which serves other requests while an encoder thread
+        runs the model.
+
+        A search's own work is ~1 ms of Python and numpy, which the GIL serializes whichever
+        thread runs it; handing it to a thread pool cost two thread wake-ups per request and
+        left dozens of pool threads contending for the GIL (measured with 8 clients: 1.27x the
+        requests/s on the loop).
+        """
+        in_flight = (
+            self.embedder.searching()
+            if isinstance(self.embedder, QueryEncoder)
+            else nullcontext(False)
+        )
+        with in_flight as alone:
+            begun = self._begin(query, alone)
+            if begun is None:
+                return []
+            signals = self._finish(begun, await asyncio.wrap_future(begun.vector))
+            return [] if signals is None else self.rank(signals, query.k)
+
+    def signals(self, query: SearchQuery) -> Signals | None:
+        """All scores of ``query`` over its candidate passages; None when there is none."""
+        begun = self._begin(query)
+        return None if begun is None else self._finish(begun, begun.vector.result())
+
+    def rank(self, signals: Signals, k: int) -> list[Hit]:
+        """The ``k`` best distinct passages by fused score, each with its best sentence."""
+        scores = signals.fused(self.weights)
+        order = np.argsort(-scores, kind="stable")
+        hits: list[Hit] = []
+        # The kept passages' vectors, to drop copies of them (checked before scoring sentences:
+        # a syndicated story can fill the candidates with copies).
+        kept = np.zeros((k, signals.passage_vectors.shape[1]), dtype=np.float32)
+        for row in order:
+            vector = signals.passage_vectors[row]
+            if hits and float((kept[: len(hits)] @ vector).max()) >= DUPLICATE_COSINE:
+                continue
+            passage = self.snapshot.passage(int(signals.passage_ids[row]))
+            sentence = self.scorer.best(passage, signals, float(scores[row]))
+            if _overlaps_shown(passage, sentence.span, hits):
+                continue
+            kept[len(hits)] = vector
+            hits.append(
+                Hit(
+                    passage=passage,
+                    score=float(scores[row]),
+                    highlight=sentence.span,
+                    highlight_score=sentence.score,
+                    confidence=sentence.confidence,
+                )
+            )
+            if len(hits) == k:
+                break
+        return hits
+
+    def _begin(self, query: SearchQuery, alone: bool = False) -> _Begun | None:
+        if not len(self.snapshot.passages):
+            return None
+        # The retrievers that need no vector run while an encoder thread runs the model.
+        vector = self._query_vector(query.text, alone)
+        prepared = self.evidence.prepare(query)
+        wanted = min(
+            len(self.snapshot.passages), max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * query.k)
+        )
+        found = [r.retrieve(prepared, None, wanted) for r in self.retrievers if not r.needs_vector]
+        return _Begun(prepared, wanted, vector, found)
+
+    def _finish(self, begun: _Begun, vector: np.ndarray) -> Signals | None:
+        found = [np.zeros(0, dtype=np.int64), *begun.found]
+        for retriever in self.retrievers:
+            if retriever.needs_vector:
+                found.append(retriever.retrieve(begun.prepared, vector, begun.wanted))
+        passage_ids = distinct_ids(np.concatenate(found).astype(np.int64, copy=False))
+        if not len(passage_ids):  # lexical mode, and no passage shares a word with the query
+            return None
+        return self.evidence.signals(begun.prepared, vector, passage_ids)
+
+    def _query_vector(self, text: str, alone: bool) -> "Future[np.ndarray]":
+        """The query's vector: computed meanwhile by an encoder thread when the embedder is a
+        ``QueryEncoder`` (the service's; ``alone``: no other search in flight); by a bare
+        embedder (tests, tools) now."""
+        if isinstance(self.embedder, QueryEncoder):
+            return self.embedder.encode_query_soon(text, alone)
+        done: Future[np.ndarray] = Future()
+        done.set_result(self.embedder.encode_query(text))
+        return done
+
+
+def _overlaps_shown(passage: PassageRef, span: tuple[int, int], hits: list[Hit]) -> bool:
+    """Whether ``span`` overlaps the highlight of a hit of the same document (overlapping
+    passages of one article would otherwise show the same sentence twice)."""
+    doc_id = passage.document.doc_id
+    return any(
+        hit.passage.document.doc_id == doc_id
+        and hit.highlight[0] < span[1]
+        and span[0] < hit.highlight[1]
+        for hit in hits
+    )
