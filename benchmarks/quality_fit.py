@@ -6,8 +6,8 @@ Runs in-process (no HTTP) over the same ``Searcher.signals`` and ``SentenceScore
 service uses, so that hundreds of weight combinations can be compared in seconds. The
 answerable questions are split in two halves by a hash of their id: weights are chosen on the
 "fit" half and reported on both, so a choice that only memorises questions shows up as a gap.
-The chosen values live as defaults in service/engine/search.py and service/engine/answer.py; the final
-figures come from ``python -m benchmarks.evaluate`` through HTTP (``make bench-quality``).
+The chosen values live as defaults in service/engine/search.py and service/engine/answer.py;
+the final figures come from ``python -m benchmarks.evaluate`` through HTTP (``make bench-quality``).
 """
 
 import argparse

@@ -86,10 +86,24 @@ class SearchResponse(BaseModel):
     took_ms: float
 
 
-class Answer(BaseModel):
+class AnswerPart(BaseModel):
+    """One part of an answer that lists several things, with its own citation."""
+
     text: str
+    citation: Citation
+
+
+class Answer(BaseModel):
+    text: str = Field(description="The one sentence (or two adjacent ones) that best answers.")
     score: float
     citation: Citation
+    parts: list[AnswerPart] = Field(
+        description=(
+            "Every part of the answer, each cited: the answer sentence first, then, when the "
+            "question asks for several things (phases, steps, ...), the others in document "
+            "order. One part when the answer is one sentence."
+        )
+    )
 
 
 class AskResponse(BaseModel):

@@ -106,7 +106,11 @@ def render_ask(response: AskResponse) -> str:
         head = f"No answer in these articles: {response.reason}"
         title = "Closest passages (none answers the question confidently):"
     else:
+        parts = response.answer.parts
         head = f"Answer: {quote(response.answer.text)} — {cite(response.answer.citation)}"
+        if len(parts) > 1:
+            listed = [f"{i}. {quote(p.text)} — {cite(p.citation)}" for i, p in enumerate(parts, 1)]
+            head = "\n".join([f"Answer, in {len(parts)} parts:", *listed])
         title = "Supporting passages:"
     if not response.passages:
         return head
@@ -148,7 +152,9 @@ TOOLS: dict[str, ToolSpec] = {
             description=(
                 "Answer a factual question from the indexed news articles. Call it when the "
                 "user asks something the news may answer (who, what, when, how many...). "
-                "Returns the single best answering sentence with its citation, plus the k "
+                "Returns the single best answering sentence with its citation and, in "
+                "answer.parts, every part of the answer with its own citation (several when "
+                "the question asks for several things, such as a deal's phases), plus the k "
                 "passages it was chosen from; when no sentence answers confidently, answer is "
                 "null and reason says why: then say the articles do not answer it rather than "
                 "guessing. " + HOW_TO_CITE

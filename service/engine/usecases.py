@@ -10,11 +10,13 @@ has no loop of its own.
 import time
 
 from service.engine.answer import choose_answer
+from service.engine.parts import answer_parts
 from service.engine.search import Searcher
 from service.engine.signals import Hit
 from service.errors import DocumentNotFound
 from service.schemas import (
     Answer,
+    AnswerPart,
     AskRequest,
     AskResponse,
     Citation,
@@ -38,10 +40,15 @@ async def ask(searcher: Searcher, request: AskRequest, min_score: float) -> AskR
     chosen, reason = choose_answer(hits, min_score)
     answer = None
     if chosen is not None:
+        parts = answer_parts(request.question, hits, chosen.hit)
         answer = Answer(
             text=chosen.text,
             score=round(chosen.score, 4),
             citation=_citation(chosen.hit, chosen.start, chosen.end),
+            parts=[
+                AnswerPart(text=part.text, citation=_citation(part.hit, part.start, part.end))
+                for part in parts
+            ],
         )
     return AskResponse(
         question=request.question,

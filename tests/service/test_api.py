@@ -26,10 +26,19 @@ def test_deals_phases_question_finds_both_phases(client: httpx.Client) -> None:
     response = client.get("/ask", params={"q": PHASES})
     assert response.status_code == 200
     body = response.json()
-    passages = " ".join(p["text"] for p in body["passages"])
-    assert "first phase of the deal" in passages
-    assert "second phase of the deal" in passages
-    assert "phase" in body["answer"]["text"]
+    parts = body["answer"]["parts"]
+    assert [part["text"] for part in parts][:1] == [body["answer"]["text"]]
+    assert len(parts) == 2
+    assert "first phase of the deal" in parts[0]["text"]
+    assert "second phase of the deal" in parts[1]["text"]
+    for part in parts:
+        verify(client, part["citation"], part["text"])
+
+
+def test_a_question_for_one_thing_is_answered_in_one_part(client: httpx.Client) -> None:
+    answer = client.get("/ask", params={"q": "Who is Hersh Goldberg-Polin?"}).json()["answer"]
+    assert "Goldberg-Polin" in answer["text"]
+    assert [part["text"] for part in answer["parts"]] == [answer["text"]]
 
 
 def test_citations_round_trip_through_documents_endpoint(client: httpx.Client) -> None:

@@ -76,23 +76,29 @@ async def test_ask_answers_the_phases_question_with_citations_that_verify(mcp: C
     result = await mcp.call_tool("ask", {"question": PHASES, "k": 5})
     answer = AskResponse.model_validate(result.structured_content)
     assert answer.answer is not None and "phase" in answer.answer.text
-    passages = " ".join(p.text for p in answer.passages)
-    assert "first phase of the deal" in passages and "second phase of the deal" in passages
+    parts = [part.text for part in answer.answer.parts]
+    assert len(parts) == 2 and parts[0] == answer.answer.text
+    assert "first phase of the deal" in parts[0] and "second phase of the deal" in parts[1]
 
     document = DocumentResponse.model_validate(
         await call(mcp, "get_document", {"doc_id": answer.answer.citation.doc_id})
     )
     cited = [(answer.answer.citation, answer.answer.text)]
+    cited += [(p.citation, p.text) for p in answer.answer.parts]
     cited += [(p.citation, p.text) for p in answer.passages]
     for citation, text in cited:
         assert citation.doc_id == document.doc_id == SEED_ID
         assert document.text[citation.start : citation.end] == text
 
-    # The text rendering is what a model quotes: the answer, then numbered passages.
-    text = result.content[0].text
-    citation = answer.answer.citation
-    assert text.startswith(f"Answer: {quote(answer.answer.text)} — {citation.title}, NBCNews.com")
-    assert f"({SEED_ID}, chars {citation.start}–{citation.end})" in text.splitlines()[0]
+    # The text rendering is what a model quotes: the answer's parts, each cited, then
+    # numbered passages.
+    lines = result.content[0].text.splitlines()
+    assert lines[0] == "Answer, in 2 parts:"
+    for number, (line, part) in enumerate(zip(lines[1:3], answer.answer.parts, strict=True), 1):
+        citation = part.citation
+        assert line.startswith(f"{number}. {quote(part.text)} — {citation.title}")
+        assert line.endswith(f"({SEED_ID}, chars {citation.start}–{citation.end})")
+    text = "\n".join(lines)
     numbered = [line for line in text.splitlines() if line.startswith("[")]
     assert [line.split("]")[0] for line in numbered] == ["[1", "[2", "[3", "[4", "[5"]
 

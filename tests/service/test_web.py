@@ -109,13 +109,20 @@ def test_asking_shows_the_answer_card_and_ranked_passages(tab: Tab, api: httpx.C
 
     page = tab.page
     expect(page.locator("#answer")).to_be_visible()
-    expect(page.locator("#answer-text")).to_have_text(expected["answer"]["text"])
-    citation = expected["answer"]["citation"]
-    expect(page.locator("#answer-cite")).to_contain_text(citation["title"])
-    expect(page.locator("#answer-cite")).to_contain_text(citation["source"])
-    expect(page.locator("#answer-cite")).to_contain_text(
-        f"{citation['doc_id']} · chars {citation['start']}–{citation['end']}"
-    )
+    # The phases question is answered in parts: each shown quoted and cited, in order.
+    parts = page.locator("#answer-parts > li")
+    assert len(expected["answer"]["parts"]) == 2
+    expect(parts).to_have_count(2)
+    for item, part in zip(parts.all(), expected["answer"]["parts"], strict=True):
+        expect(item.locator("blockquote")).to_have_text(part["text"])
+        citation = part["citation"]
+        expect(item.locator(".cite")).to_contain_text(citation["title"])
+        expect(item.locator(".cite")).to_contain_text(citation["source"])
+        expect(item.locator(".cite")).to_contain_text(
+            f"{citation['doc_id']} · chars {citation['start']}–{citation['end']}"
+        )
+    expect(parts.first.locator("blockquote")).to_have_text(expected["answer"]["text"])
+    expect(page.locator("#answer-text")).to_be_hidden()
     passages = page.locator("#passage-list > li")
     expect(passages).to_have_count(len(expected["passages"]))
     for item, result in zip(passages.all(), expected["passages"], strict=True):
@@ -136,7 +143,7 @@ def test_a_citation_opens_the_document_with_the_cited_span_highlighted(
     tab.open()
     tab.ask(PHASES)
     page = tab.page
-    page.locator("#answer-cite a").click()
+    page.locator("#answer-parts .cite a").first.click()
 
     page.wait_for_url(re.compile(r"/view\?"))
     mark = page.locator("#doc-text mark")
@@ -150,7 +157,7 @@ def test_a_citation_opens_the_document_with_the_cited_span_highlighted(
     expect(page.locator("#doc-title")).to_have_text(citation["title"])
 
     page.locator("#back").click()
-    expect(page.locator("#answer-text")).to_have_text(answer["text"])
+    expect(page.locator("#answer-parts blockquote").first).to_have_text(answer["text"])
     assert tab.console_errors == []
 
 
@@ -205,7 +212,7 @@ def test_loading_shows_while_the_answer_is_on_its_way(tab: Tab) -> None:
 def test_a_shared_url_runs_its_question_on_load(tab: Tab) -> None:
     tab.open("/?" + str(httpx.QueryParams({"q": PHASES})))
     expect(tab.page.locator("#q")).to_have_value(PHASES)
-    expect(tab.page.locator("#answer-text")).to_contain_text("phase")
+    expect(tab.page.locator("#answer-parts").first).to_contain_text("phase")
 
 
 def test_the_apis_error_detail_is_shown(tab: Tab) -> None:
@@ -268,7 +275,7 @@ def test_phone_width_page_fits_and_is_saved_as_screenshots(
             width = tab.page.evaluate("document.documentElement.scrollWidth")
             assert width <= 375, "the page scrolls sideways at phone width"
             tab.page.screenshot(path=ARTIFACTS / f"ask-phone-{scheme}.png")
-            tab.page.locator("#answer-cite a").click()
+            tab.page.locator("#answer-parts .cite a").first.click()
             expect(tab.page.locator("#doc-text mark")).to_be_in_viewport()
             tab.page.screenshot(path=ARTIFACTS / f"view-phone-{scheme}.png")
 

@@ -52,9 +52,22 @@ function passageItem(result, question) {
 function render(body) {
   if (body.answer) {
     document.getElementById("asked").textContent = body.question;
-    document.getElementById("answer-text").textContent = body.answer.text;
-    document.getElementById("answer-cite").replaceChildren(
-      ...citationLine(body.answer.citation, body.question));
+    const parts = body.answer.parts;
+    const several = parts.length > 1;
+    // One sentence: a quote and its citation. Several parts (a deal's phases): a numbered
+    // list of them, each quoted and cited, the answer sentence first.
+    const text = document.getElementById("answer-text");
+    const cite = document.getElementById("answer-cite");
+    const list = document.getElementById("answer-parts");
+    text.textContent = body.answer.text;
+    cite.replaceChildren(...citationLine(body.answer.citation, body.question));
+    list.replaceChildren(...(several ? parts : []).map((part) =>
+      el("li", { className: "answer-part" },
+        el("blockquote", {}, part.text),
+        el("p", { className: "cite" }, ...citationLine(part.citation, body.question)))));
+    text.hidden = several;
+    cite.hidden = several;
+    list.hidden = !several;
     answerCard.hidden = false;
   } else {
     document.getElementById("asked-none").textContent = body.question;
