@@ -6,7 +6,7 @@ INDEX_DIR ?= index
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser run index serve test lint format bench bench-quality bench-speed bench-incremental clean
+.PHONY: install browser run index serve test lint format bench bench-quality bench-news bench-speed bench-incremental clean
 
 install: $(VENV)/.installed
 
@@ -59,8 +59,13 @@ bench-quality: install
 		$(QUALITY_DATA)/qrels/test.tsv --modes dense,lexical,hybrid \
 		--off-topic benchmarks/offtopic_questions.txt
 
+# Answer quality on real news (README "Quality on real news"): data/news-2023 and data/news-2024,
+# built by ../shared/tools/news_devset.py (the script says how when they are missing).
+bench-news: install
+	$(PY) -m benchmarks.news --modes dense,lexical,hybrid
+
 # Every figure the README reports: quality, speed, then incremental reindexing.
-bench: bench-quality bench-speed bench-incremental
+bench: bench-quality bench-news bench-speed bench-incremental
 
 clean:
 	rm -rf $(VENV) $(INDEX_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -17,9 +17,7 @@ Data is BEIR-shaped (corpus ``{"_id", "title", "text"}``, queries ``{"_id", "tex
 """
 
 import argparse
-import csv
 import hashlib
-import json
 import logging
 import math
 import statistics
@@ -34,6 +32,14 @@ from typing import cast, get_args
 import httpx
 from tqdm import tqdm
 
+from benchmarks.curves import reliability, risk_coverage
+from benchmarks.questions import (
+    Outcome,
+    Question,
+    answer_contains_gold,
+    load_questions,
+    off_topic_questions,
+)
 from indexer import (
     Embedder,
     IndexSettings,
@@ -51,31 +57,10 @@ from service.settings import ServiceSettings
 from service.testing import free_port, running_server
 
 SEARCH_K = 10
+TOP_PASSAGES = 5
 # The code that shapes an index's vectors: a change to any of it invalidates cached indexes.
 EMBEDDING_MODULES = (base, onnx, onnx_export, torch)
 ASK_K = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    """One evaluation question: its relevant documents and gold answers (may be empty)."""
-
-    query_id: str
-    text: str
-    relevant: frozenset[str]
-    answers: tuple[str, ...]
-    answerable: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What the service did with one question."""
-
-    question: Question
-    ranked_docs: list[str]
-    answer: str | None
-    search_ms: float
-    ask_ms: float
 
 
 @dataclass(slots=True)
@@ -84,40 +69,6 @@ class Report:
 
     mode: str
     figures: dict[str, float] = field(default_factory=dict)
-
-
-def load_questions(queries: Path, qrels: Path) -> list[Question]:
-    """Questions with their relevant documents; an unanswerable one keeps an empty answer list."""
-    relevant: dict[str, set[str]] = {}
-    with qrels.open(encoding="utf-8") as handle:
-        for row in csv.reader(handle, delimiter="\t"):
-            if len(row) >= 3 and row[0] != "query-id" and float(row[2]) > 0:
-                relevant.setdefault(row[0], set()).add(row[1])
-    questions = []
-    with queries.open(encoding="utf-8") as handle:
-        for line in handle:
-            raw = json.loads(line)
-            meta = raw.get("metadata") or {}
-            answers = tuple(meta.get("answers") or ())
-            questions.append(
-                Question(
-                    query_id=str(raw["_id"]),
-                    text=raw["text"],
-                    relevant=frozenset(relevant.get(str(raw["_id"]), ())),
-                    answers=answers,
-                    answerable=bool(meta.get("answerable", bool(answers))),
-                )
-            )
-    return questions
-
-
-def off_topic_questions(path: Path) -> list[Question]:
-    """Questions about nothing in the corpus: each must get ``answer: null``."""
-    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    return [
-        Question(f"off-topic-{i}", text, frozenset(), (), answerable=False)
-        for i, text in enumerate(line for line in lines if line and not line.startswith("#"))
-    ]
 
 
 def cached_index(
@@ -157,13 +108,15 @@ def ask_all(base_url: str, questions: Sequence[Question]) -> list[Outcome]:
             ask.raise_for_status()
             ended = time.perf_counter()
             answer = ask.json()["answer"]
+            results = search.json()["results"]
             outcomes.append(
                 Outcome(
                     question=question,
-                    ranked_docs=first_occurrences(
-                        r["citation"]["doc_id"] for r in search.json()["results"]
-                    ),
+                    ranked_docs=first_occurrences(r["citation"]["doc_id"] for r in results),
+                    top_passages=tuple(r["text"] for r in results[:TOP_PASSAGES]),
                     answer=answer["text"] if answer else None,
+                    parts=" ".join(p["text"] for p in answer["parts"]) if answer else None,
+                    confidence=answer["score"] if answer else -1.0,
                     search_ms=(middle - began) * 1000,
                     ask_ms=(ended - middle) * 1000,
                 )
@@ -174,13 +127,6 @@ def ask_all(base_url: str, questions: Sequence[Question]) -> list[Outcome]:
 def first_occurrences(doc_ids: Iterator[str] | Sequence[str]) -> list[str]:
     """Document ids in rank order, each once (its first, best-ranked occurrence)."""
     return list(dict.fromkeys(doc_ids))
-
-
-def answer_contains_gold(answer: str | None, gold: Sequence[str]) -> bool:
-    if not answer:
-        return False
-    folded = answer.casefold()
-    return any(g.casefold() in folded for g in gold if g)
 
 
 def reciprocal_rank(ranked: Sequence[str], relevant: frozenset[str], depth: int = 10) -> float:
@@ -200,8 +146,9 @@ def ndcg(ranked: Sequence[str], relevant: frozenset[str], depth: int = 10) -> fl
     return gain / ideal if ideal else 0.0
 
 
-def summarize(mode: str, outcomes: Sequence[Outcome]) -> Report:
-    """Every figure the harness prints, from the outcomes of one run."""
+def summarize(mode: str, outcomes: Sequence[Outcome], threshold: float) -> Report:
+    """Every figure the harness prints, from the outcomes of one run, answering where the
+    confidence reaches ``threshold`` (the service's ``min_answer_score``)."""
     report = Report(mode)
     retrieval = [o for o in outcomes if o.question.relevant and o.question.answerable]
     if retrieval:
@@ -220,20 +167,27 @@ def summarize(mode: str, outcomes: Sequence[Outcome]) -> Report:
     answerable = [o for o in outcomes if o.question.answerable]
     with_gold = [o for o in answerable if o.question.answers]
     if with_gold:
-        report.figures["answer accuracy"] = _mean(
-            answer_contains_gold(o.answer, o.question.answers) for o in with_gold
+        gold = [o.question.answers for o in with_gold]
+        report.figures["answer@5"] = _mean(
+            any(answer_contains_gold(text, g) for text in o.top_passages)
+            for o, g in zip(with_gold, gold, strict=True)
+        )
+        report.figures["answer accuracy"] = _mean(o.correct(threshold) for o in with_gold)
+        report.figures["answer with parts"] = _mean(
+            o.answered(threshold) and answer_contains_gold(o.parts, g)
+            for o, g in zip(with_gold, gold, strict=True)
         )
     if answerable:
-        report.figures["answered (answerable)"] = _mean(o.answer is not None for o in answerable)
+        report.figures["answered (answerable)"] = _mean(o.answered(threshold) for o in answerable)
     unanswerable = [o for o in outcomes if not o.question.answerable]
-    abstained = [o for o in outcomes if o.answer is None]
+    abstained = [o for o in outcomes if not o.answered(threshold)]
     if unanswerable:
-        report.figures["abstention recall"] = _mean(o.answer is None for o in unanswerable)
+        report.figures["abstention recall"] = _mean(not o.answered(threshold) for o in unanswerable)
     if abstained:
         report.figures["abstention precision"] = _mean(not o.question.answerable for o in abstained)
     off_topic = [o for o in outcomes if o.question.query_id.startswith("off-topic-")]
     if off_topic:
-        report.figures["off-topic abstained"] = _mean(o.answer is None for o in off_topic)
+        report.figures["off-topic abstained"] = _mean(not o.answered(threshold) for o in off_topic)
     for name, values in (
         ("search", [o.search_ms for o in outcomes]),
         ("ask", [o.ask_ms for o in outcomes]),
@@ -260,15 +214,36 @@ def evaluate(
 ) -> list[Report]:
     """Index the corpus (or reuse its cached index under ``cache``, default the temp folder),
     then run every mode through HTTP."""
+    return [
+        summarize(mode, outcomes, settings.min_answer_score)
+        for mode, outcomes in run_modes(corpus, questions, modes, settings, embedder, cache)
+    ]
+
+
+def run_modes(
+    corpus: Path,
+    questions: Sequence[Question],
+    modes: Sequence[RetrievalMode],
+    settings: ServiceSettings,
+    embedder: Embedder,
+    cache: Path | None = None,
+) -> list[tuple[RetrievalMode, list[Outcome]]]:
+    """The outcomes of every question in every mode, served without a threshold (so that any
+    threshold can be applied afterwards: it decides only whether to answer, never what)."""
     index_dir = cached_index(corpus, settings, embedder, cache)
-    reports = []
+    runs = []
     for mode in modes:
         served = settings.model_copy(
-            update={"index_dir": index_dir, "retrieval_mode": mode, "port": free_port()}
+            update={
+                "index_dir": index_dir,
+                "retrieval_mode": mode,
+                "port": free_port(),
+                "min_answer_score": -1.0,
+            }
         )
         with running_server(served, embedder) as base_url:
-            reports.append(summarize(mode, ask_all(base_url, questions)))
-    return reports
+            runs.append((mode, ask_all(base_url, questions)))
+    return runs
 
 
 def markdown_table(reports: Sequence[Report]) -> str:
@@ -321,9 +296,14 @@ def main(argv: list[str] | None = None) -> int:
     # Settings come from the environment (NEWSQA_*), like the service's own.
     settings = ServiceSettings(**{})
     embedder = make_embedder(settings)
-    reports = evaluate(args.corpus, questions, modes, settings, embedder)
+    runs = run_modes(args.corpus, questions, modes, settings, embedder)
+    reports = [summarize(mode, outcomes, settings.min_answer_score) for mode, outcomes in runs]
     print(f"{len(questions)} questions, corpus {args.corpus}")
     print(markdown_table(reports))
+    for mode, outcomes in runs:
+        if mode == "hybrid":
+            print(f"\nRisk-coverage (hybrid):\n\n{risk_coverage(outcomes)}")
+            print(f"\nReliability (hybrid):\n\n{reliability(outcomes)}")
     return 0
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.evaluate import (
+from benchmarks.evaluate import cached_index
+from benchmarks.questions import (
     Question,
     answer_contains_gold,
-    cached_index,
     load_questions,
     off_topic_questions,
 )

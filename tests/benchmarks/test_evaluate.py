@@ -5,17 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.evaluate import (
+from benchmarks.evaluate import evaluate, first_occurrences, ndcg, reciprocal_rank, summarize
+from benchmarks.questions import (
     Outcome,
     Question,
     answer_contains_gold,
-    evaluate,
-    first_occurrences,
     load_questions,
-    ndcg,
     off_topic_questions,
-    reciprocal_rank,
-    summarize,
 )
 from service.settings import ServiceSettings
 from tests.conftest import REPO, SHARED_DATA
@@ -44,16 +40,34 @@ def test_an_answer_counts_when_it_contains_a_gold_span_in_any_case() -> None:
     assert not answer_contains_gold(None, ["France"])
 
 
+def outcome(
+    asked: Question,
+    ranked: list[str],
+    answer: str | None,
+    confidence: float = 0.5,
+    passages: tuple[str, ...] = (),
+    parts: str | None = None,
+) -> Outcome:
+    return Outcome(asked, ranked, passages, answer, parts or answer, confidence, 10.0, 20.0)
+
+
 def test_summary_separates_retrieval_answers_and_abstention() -> None:
     outcomes = [
-        Outcome(question("a"), ["a", "b"], "in France", 10.0, 20.0),
-        Outcome(question("a"), ["b", "a"], None, 10.0, 20.0),
-        Outcome(question("a", answers=()), ["b"], None, 10.0, 20.0),
+        outcome(question("a"), ["a", "b"], "in France", passages=("Paris, France",)),
+        outcome(question("a"), ["b", "a"], "in Paris", 0.1, ("near France",), "Paris. France"),
+        outcome(question("a", answers=()), ["b"], "somewhere", 0.2),
     ]
-    figures = summarize("hybrid", outcomes).figures
+    figures = summarize("hybrid", outcomes, threshold=0.3).figures
     assert figures["hit@1"] == 0.5 and figures["hit@5"] == 1.0
+    assert figures["answer@5"] == 1.0
     assert figures["answer accuracy"] == 0.5 and figures["answered (answerable)"] == 0.5
+    # The second answer's parts hold the gold answer, but below the threshold it is not given.
+    assert figures["answer with parts"] == 0.5
     assert figures["abstention recall"] == 1.0 and figures["abstention precision"] == 0.5
+    # Without a threshold everything is answered, and the parts count where the text does not.
+    everything = summarize("hybrid", outcomes, threshold=-1.0).figures
+    assert everything["answer accuracy"] == 0.5 and everything["answer with parts"] == 1.0
+    assert everything["abstention recall"] == 0.0
 
 
 def test_off_topic_file_skips_comments_and_blank_lines(tmp_path: Path) -> None:
