@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from benchmarks.curves import reliability, risk_coverage
 from benchmarks.questions import (
+    ALWAYS_ANSWER,
     Outcome,
     Question,
     answer_contains_gold,
@@ -52,6 +53,7 @@ from indexer import (
 from indexer.embedding import base, onnx, onnx_export, torch
 from indexer.errors import IndexerError
 from indexer.snapshot import FORMAT_VERSION
+from service.engine.answer import Abstention
 from service.engine.query import RetrievalMode
 from service.settings import ServiceSettings
 from service.testing import free_port, running_server
@@ -116,7 +118,8 @@ def ask_all(base_url: str, questions: Sequence[Question]) -> list[Outcome]:
                     top_passages=tuple(r["text"] for r in results[:TOP_PASSAGES]),
                     answer=answer["text"] if answer else None,
                     parts=" ".join(p["text"] for p in answer["parts"]) if answer else None,
-                    confidence=answer["score"] if answer else -1.0,
+                    score=answer["score"] if answer else -1.0,
+                    confidence=answer["confidence"] if answer else 0.0,
                     search_ms=(middle - began) * 1000,
                     ask_ms=(ended - middle) * 1000,
                 )
@@ -146,9 +149,9 @@ def ndcg(ranked: Sequence[str], relevant: frozenset[str], depth: int = 10) -> fl
     return gain / ideal if ideal else 0.0
 
 
-def summarize(mode: str, outcomes: Sequence[Outcome], threshold: float) -> Report:
-    """Every figure the harness prints, from the outcomes of one run, answering where the
-    confidence reaches ``threshold`` (the service's ``min_answer_score``)."""
+def summarize(mode: str, outcomes: Sequence[Outcome], abstention: Abstention) -> Report:
+    """Every figure the harness prints, from the outcomes of one run, answering where
+    ``abstention`` (the service's, from its settings) would."""
     report = Report(mode)
     retrieval = [o for o in outcomes if o.question.relevant and o.question.answerable]
     if retrieval:
@@ -172,22 +175,24 @@ def summarize(mode: str, outcomes: Sequence[Outcome], threshold: float) -> Repor
             any(answer_contains_gold(text, g) for text in o.top_passages)
             for o, g in zip(with_gold, gold, strict=True)
         )
-        report.figures["answer accuracy"] = _mean(o.correct(threshold) for o in with_gold)
+        report.figures["answer accuracy"] = _mean(o.correct(abstention) for o in with_gold)
         report.figures["answer with parts"] = _mean(
-            o.answered(threshold) and answer_contains_gold(o.parts, g)
+            o.answered(abstention) and answer_contains_gold(o.parts, g)
             for o, g in zip(with_gold, gold, strict=True)
         )
     if answerable:
-        report.figures["answered (answerable)"] = _mean(o.answered(threshold) for o in answerable)
+        report.figures["answered (answerable)"] = _mean(o.answered(abstention) for o in answerable)
     unanswerable = [o for o in outcomes if not o.question.answerable]
-    abstained = [o for o in outcomes if not o.answered(threshold)]
+    abstained = [o for o in outcomes if not o.answered(abstention)]
     if unanswerable:
-        report.figures["abstention recall"] = _mean(not o.answered(threshold) for o in unanswerable)
+        report.figures["abstention recall"] = _mean(
+            not o.answered(abstention) for o in unanswerable
+        )
     if abstained:
         report.figures["abstention precision"] = _mean(not o.question.answerable for o in abstained)
     off_topic = [o for o in outcomes if o.question.query_id.startswith("off-topic-")]
     if off_topic:
-        report.figures["off-topic abstained"] = _mean(not o.answered(threshold) for o in off_topic)
+        report.figures["off-topic abstained"] = _mean(not o.answered(abstention) for o in off_topic)
     for name, values in (
         ("search", [o.search_ms for o in outcomes]),
         ("ask", [o.ask_ms for o in outcomes]),
@@ -215,7 +220,7 @@ def evaluate(
     """Index the corpus (or reuse its cached index under ``cache``, default the temp folder),
     then run every mode through HTTP."""
     return [
-        summarize(mode, outcomes, settings.min_answer_score)
+        summarize(mode, outcomes, settings.abstention())
         for mode, outcomes in run_modes(corpus, questions, modes, settings, embedder, cache)
     ]
 
@@ -238,7 +243,8 @@ def run_modes(
                 "index_dir": index_dir,
                 "retrieval_mode": mode,
                 "port": free_port(),
-                "min_answer_score": -1.0,
+                "min_answer_score": ALWAYS_ANSWER.min_evidence,
+                "min_answer_confidence": ALWAYS_ANSWER.min_confidence,
             }
         )
         with running_server(served, embedder) as base_url:
@@ -297,12 +303,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = ServiceSettings(**{})
     embedder = make_embedder(settings)
     runs = run_modes(args.corpus, questions, modes, settings, embedder)
-    reports = [summarize(mode, outcomes, settings.min_answer_score) for mode, outcomes in runs]
+    reports = [summarize(mode, outcomes, settings.abstention()) for mode, outcomes in runs]
     print(f"{len(questions)} questions, corpus {args.corpus}")
     print(markdown_table(reports))
     for mode, outcomes in runs:
         if mode == "hybrid":
-            print(f"\nRisk-coverage (hybrid):\n\n{risk_coverage(outcomes)}")
+            curve = risk_coverage(outcomes, settings.abstention())
+            print(f"\nRisk-coverage (hybrid):\n\n{curve}")
             print(f"\nReliability (hybrid):\n\n{reliability(outcomes)}")
     return 0
 

@@ -65,13 +65,14 @@ def main(argv: list[str] | None = None) -> int:
         questions = load_questions(path / "queries.jsonl", path / "qrels" / "dev.tsv")
         questions = questions[: args.limit]
         runs = run_modes(path / "corpus.jsonl", questions, modes, settings, embedder)
-        threshold = settings.min_answer_score
-        reports = [summarize(mode, outcomes, threshold) for mode, outcomes in runs]
-        print(f"\n### {path.name}: {len(questions)} questions, threshold {threshold}\n")
+        abstention = settings.abstention()
+        reports = [summarize(mode, outcomes, abstention) for mode, outcomes in runs]
+        print(f"\n### {path.name}: {len(questions)} questions, {abstention}\n")
         print(markdown_table(reports))
         for mode, outcomes in runs:
             if mode == "hybrid":
-                print(f"\nRisk-coverage ({path.name}, hybrid):\n\n{risk_coverage(outcomes)}")
+                curve = risk_coverage(outcomes, abstention)
+                print(f"\nRisk-coverage ({path.name}, hybrid):\n\n{curve}")
                 print(f"\nReliability ({path.name}, hybrid):\n\n{reliability(outcomes)}")
     return 0
 

@@ -1,4 +1,5 @@
-"""Fit the fusion weights, the answer-sentence weights and the abstention threshold on data.
+"""Fit the fusion weights and the abstention threshold on data (the answer-sentence weights:
+``benchmarks.answer_fit``).
 
 ``python -m benchmarks.quality_fit [CORPUS QUERIES QRELS] [--target-words N ...]``
 
@@ -22,12 +23,11 @@ import numpy as np
 from benchmarks.evaluate import cached_index
 from benchmarks.questions import (
     Question,
-    answer_contains_gold,
     load_questions,
     off_topic_questions,
 )
 from indexer import IndexStore, SentenceTransformerEmbedder
-from service.engine.answer import SentenceScorer, SentenceWeights
+from service.engine.answer import agreement
 from service.engine.query import SearchQuery
 from service.engine.search import DEFAULT_WEIGHTS, Searcher
 from service.engine.signals import Signals
@@ -125,62 +125,6 @@ def fusion_table(cases: Sequence[Case]) -> np.ndarray:
     return np.asarray(best_w)
 
 
-def sentence_table(cases: Sequence[Case], scorer: SentenceScorer, searcher: Searcher) -> None:
-    """Answer accuracy of sentence-weight combinations and pair margins over the top passages
-    of each case (the answer is picked among the top 5, as ``/ask`` does by default)."""
-    prepared = []
-    for case in cases:
-        if not case.question.answers:
-            continue
-        # The top 5 by fused score, not searcher.rank(): its de-duplication looks at the
-        # current highlights, which would make the fit depend on the weights being fitted.
-        scores = case.signals.fused(searcher.weights)
-        options = []
-        for row in np.argsort(-scores, kind="stable")[:5]:
-            passage = searcher.snapshot.passage(int(case.signals.passage_ids[row]))
-            found = scorer.candidates(passage, case.signals)
-            options.append((found, float(scores[row]), passage.document.text))
-        prepared.append((case, options))
-    print("\n## Answer sentence (top 5 passages; share containing a gold answer)\n")
-    print("| dense/coverage/context/passage | pair margin | fit | check | pairs |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-
-    def accuracy(weights: SentenceWeights, margin: float) -> tuple[float, float, float]:
-        right = {True: [], False: []}  # type: dict[bool, list[bool]]
-        pairs = 0
-        for case, options in prepared:
-            scored = [(f.scores(weights, score), f, text) for f, score, text in options]
-            best_scores, found, text = max(scored, key=lambda s: float(s[0].max()))
-            first, last = found.answer_rows(best_scores, margin)
-            pairs += first != last
-            answer = text[found.spans[first][0] : found.spans[last][1]]
-            right[case.fit].append(answer_contains_gold(answer, case.question.answers))
-        return (
-            float(np.mean(right[True])),
-            float(np.mean(right[False])),
-            pairs / max(len(prepared), 1),
-        )
-
-    def show(weights: tuple[float, ...], margin: float, note: str = "") -> None:
-        fit, check, pairs = accuracy(SentenceWeights(*weights), margin)
-        name = "/".join(f"{x:.1f}" for x in weights)
-        print(f"| {note}{name} | {margin:.2f} | {fit:.3f} | {check:.3f} | {pairs:.3f} |")
-
-    # Weights are fitted with single sentences only (a negative margin never pairs), so that
-    # longer answers cannot stand in for better ones; then margins are compared.
-    grid = simplex(4, 0.1)
-    fitted = max(grid, key=lambda w: accuracy(SentenceWeights(*w), -1.0)[0])
-    show(fitted, -1.0, "fitted ")
-    for margin in (0.0, 0.01, 0.02, 0.03, 0.05):
-        show(fitted, margin)
-    current = scorer.weights
-    show(
-        (current.dense, current.coverage, current.context, current.passage),
-        scorer.pair_margin,
-        "current ",
-    )
-
-
 def confidence_table(cases: Sequence[Case], off_topic: Sequence[Case], searcher: Searcher) -> None:
     """Answered / abstained shares for a range of thresholds, per confidence blend."""
     groups: dict[str, list[tuple[float, float]]] = {
@@ -190,10 +134,11 @@ def confidence_table(cases: Sequence[Case], off_topic: Sequence[Case], searcher:
     }
     for case in [*cases, *off_topic]:
         hits = searcher.rank(case.signals, 5)
-        best = max(hits, key=lambda h: h.highlight_score)
-        found = searcher.scorer.candidates(best.passage, case.signals)
-        i = int(np.argmax(found.scores(searcher.scorer.weights, best.score)))
-        dense, covered = float(found.dense[i]), float(found.coverage[i])
+        found = [searcher.scorer.candidates(hit.passage, case.signals) for hit in hits]
+        shares = agreement(found, [hit.passage.document.doc_id for hit in hits])
+        rank = max(range(len(hits)), key=lambda r: hits[r].highlight_score)
+        i = searcher.scorer.best(found[rank], hits[rank].score, rank, shares[rank]).row
+        dense, covered = float(found[rank].dense[i]), float(found[rank].coverage[i])
         if case.question.query_id.startswith("off-topic-"):
             groups["off-topic"].append((dense, covered))
         else:
@@ -255,7 +200,6 @@ def main(argv: list[str] | None = None) -> int:
     answerable = [c for c in cases if c.question.answerable and c.question.relevant]
     print(f"{len(answerable)} answerable ({sum(c.fit for c in answerable)} in the fit half)")
     fusion_table(answerable)
-    sentence_table(answerable, searcher.scorer, searcher)
     confidence_table(cases, off_topic, searcher)
     return 0
 

@@ -11,6 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from service.engine.answer import Abstention
+
+ALWAYS_ANSWER = Abstention(min_evidence=-1.0, min_confidence=0.0)
+
 
 @dataclass(frozen=True, slots=True)
 class Question:
@@ -32,20 +36,28 @@ class Outcome:
     top_passages: tuple[str, ...]
     """The texts of the first ``TOP_PASSAGES`` results of ``/search``."""
     answer: str | None
-    """``answer.text`` as served without a threshold (``min_answer_score=-1``)."""
+    """``answer.text`` as served without thresholds (``ALWAYS_ANSWER``)."""
     parts: str | None
     """The texts of ``answer.parts``, joined."""
+    score: float
+    """``answer.score`` (its evidence)."""
     confidence: float
-    """``answer.score``: whether it is answered is decided here, by ``Thresholded``."""
+    """``answer.confidence``: whether it is answered is decided here, by ``answered``."""
     search_ms: float
     ask_ms: float
 
-    def answered(self, threshold: float) -> bool:
-        return self.answer is not None and self.confidence >= threshold
+    def answered(self, abstention: Abstention) -> bool:
+        return (
+            self.answer is not None
+            and self.score >= abstention.min_evidence
+            and self.confidence >= abstention.min_confidence
+        )
 
-    def correct(self, threshold: float) -> bool:
+    def correct(self, abstention: Abstention) -> bool:
         """Answered, and the answer sentence holds a gold answer."""
-        return self.answered(threshold) and answer_contains_gold(self.answer, self.question.answers)
+        return self.answered(abstention) and answer_contains_gold(
+            self.answer, self.question.answers
+        )
 
 
 def load_questions(queries: Path, qrels: Path) -> list[Question]:

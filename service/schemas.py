@@ -95,7 +95,20 @@ class AnswerPart(BaseModel):
 
 class Answer(BaseModel):
     text: str = Field(description="The one sentence (or two adjacent ones) that best answers.")
-    score: float
+    score: float = Field(
+        description=(
+            "How plainly the sentence is about what was asked (0.7 x cosine + 0.3 x term "
+            "coverage, absolute): below the service's min_answer_score it abstains."
+        )
+    )
+    confidence: float = Field(
+        ge=0.0,
+        le=1.0,
+        description=(
+            "The estimated probability that the sentence holds the answer, calibrated on real "
+            "news questions (README, reliability table)."
+        ),
+    )
     citation: Citation
     parts: list[AnswerPart] = Field(
         description=(

@@ -6,6 +6,7 @@ Every field reads the environment variable ``NEWSQA_<FIELD>``; see the README's 
 from pydantic import Field, SecretStr
 
 from indexer.settings import IndexSettings
+from service.engine.answer import Abstention
 from service.engine.query import RetrievalMode
 
 
@@ -19,9 +20,20 @@ class ServiceSettings(IndexSettings):
         ge=-1.0,
         le=1.0,
         description=(
-            "/ask abstains when the best answer sentence's confidence (0.7 x its cosine with "
-            "the question + 0.3 x the idf-weighted share of the question's terms it or its "
-            "title contains) is below this. Chosen by measurement, see the README."
+            "/ask abstains when the best answer sentence's score, its evidence (0.7 x its "
+            "cosine with the question + 0.3 x the idf-weighted share of the question's terms "
+            "it or its title contains), is below this: the off-topic guard. Chosen by "
+            "measurement, see the README."
+        ),
+    )
+    min_answer_confidence: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "/ask also abstains when the answer's calibrated confidence (the estimated "
+            "probability that the sentence holds the answer) is below this. Raise it to "
+            "trade answers for precision: the README's risk-coverage tables say at what cost."
         ),
     )
     retrieval_mode: RetrievalMode = Field(
@@ -80,3 +92,7 @@ class ServiceSettings(IndexSettings):
         le=60,
         description="How often the service checks whether a new index generation went live.",
     )
+
+    def abstention(self) -> Abstention:
+        """When ``/ask`` declines to answer, for ``answer.choose_answer``."""
+        return Abstention(self.min_answer_score, self.min_answer_confidence)

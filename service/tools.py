@@ -107,10 +107,11 @@ def render_ask(response: AskResponse) -> str:
         title = "Closest passages (none answers the question confidently):"
     else:
         parts = response.answer.parts
-        head = f"Answer: {quote(response.answer.text)} — {cite(response.answer.citation)}"
+        sure = f"confidence {response.answer.confidence:.2f}"
+        head = f"Answer ({sure}): {quote(response.answer.text)} — {cite(response.answer.citation)}"
         if len(parts) > 1:
             listed = [f"{i}. {quote(p.text)} — {cite(p.citation)}" for i, p in enumerate(parts, 1)]
-            head = "\n".join([f"Answer, in {len(parts)} parts:", *listed])
+            head = "\n".join([f"Answer, in {len(parts)} parts ({sure}):", *listed])
         title = "Supporting passages:"
     if not response.passages:
         return head
@@ -162,7 +163,7 @@ TOOLS: dict[str, ToolSpec] = {
             request=AskRequest,
             response=AskResponse,
             run=lambda searcher, request, settings: usecases.ask(
-                searcher, request, settings.min_answer_score
+                searcher, request, settings.abstention()
             ),
             render=render_ask,
         ),

@@ -60,7 +60,7 @@ async def _answer(scope: Scope) -> bytes | None:
             response = await usecases.search(searcher, search)
         else:
             ask = from_query_string(AskRequest, parameters)
-            response = await usecases.ask(searcher, ask, state.settings.min_answer_score)
+            response = await usecases.ask(searcher, ask, state.settings.abstention())
     except (ServiceError, IndexerError):
         return None
     return response.model_dump_json().encode()

@@ -20,6 +20,7 @@ import numpy as np
 
 from indexer import IndexSnapshot
 from indexer.lexical import LexicalMatches, query_terms
+from service.engine.cues import QuestionCues
 from service.engine.query import SearchQuery
 from service.engine.signals import Signals, TermWeights
 
@@ -130,6 +131,7 @@ class Evidence:
             coverage=coverage,
             sentence_ids=distinct,
             sentence_dense=sentence_dense,
+            cues=QuestionCues.of(query.query.text),
         )
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer import Embedder, IndexSnapshot, PassageRef
-from service.engine.answer import SentenceScorer
+from service.engine.answer import SentenceCandidates, SentenceScorer, agreement
 from service.engine.encoding import QueryEncoder
 from service.engine.query import PROPOSERS, RetrievalMode, SearchQuery
 from service.engine.retrieval import (
@@ -112,33 +112,49 @@ class Searcher:
         return None if begun is None else self._finish(begun, begun.vector.result())
 
     def rank(self, signals: Signals, k: int) -> list[Hit]:
-        """The ``k`` best distinct passages by fused score, each with its best sentence."""
+        """The ``k`` best distinct passages by fused score, each with its best sentence.
+
+        Two passes: the passages are chosen (and copies dropped) with each one's sentences
+        scored on their own; then every highlight is chosen again knowing which answers the
+        other hits agree on (``answer.agreement``)."""
         scores = signals.fused(self.weights)
         order = np.argsort(-scores, kind="stable")
-        hits: list[Hit] = []
+        chosen: list[tuple[PassageRef, float, SentenceCandidates, tuple[int, int]]] = []
         # The kept passages' vectors, to drop copies of them (checked before scoring sentences:
         # a syndicated story can fill the candidates with copies).
         kept = np.zeros((k, signals.passage_vectors.shape[1]), dtype=np.float32)
         for row in order:
             vector = signals.passage_vectors[row]
-            if hits and float((kept[: len(hits)] @ vector).max()) >= DUPLICATE_COSINE:
+            if chosen and float((kept[: len(chosen)] @ vector).max()) >= DUPLICATE_COSINE:
                 continue
             passage = self.snapshot.passage(int(signals.passage_ids[row]))
-            sentence = self.scorer.best(passage, signals, float(scores[row]))
-            if _overlaps_shown(passage, sentence.span, hits):
+            score = float(scores[row])
+            found = self.scorer.candidates(passage, signals)
+            span = self.scorer.best(found, score, len(chosen)).span
+            if _overlaps_shown(passage, span, [(p, shown) for p, _, _, shown in chosen]):
                 continue
-            kept[len(hits)] = vector
+            kept[len(chosen)] = vector
+            chosen.append((passage, score, found, span))
+            if len(chosen) == k:
+                break
+        shares = agreement(
+            [found for _, _, found, _ in chosen],
+            [passage.document.doc_id for passage, _, _, _ in chosen],
+        )
+        hits = []
+        for rank, ((passage, score, found, _), share) in enumerate(
+            zip(chosen, shares, strict=True)
+        ):
+            sentence = self.scorer.best(found, score, rank, share)
             hits.append(
                 Hit(
                     passage=passage,
-                    score=float(scores[row]),
+                    score=score,
                     highlight=sentence.span,
                     highlight_score=sentence.score,
-                    confidence=sentence.confidence,
+                    evidence=sentence.evidence,
                 )
             )
-            if len(hits) == k:
-                break
         return hits
 
     def _begin(self, query: SearchQuery, alone: bool = False) -> _Begun | None:
@@ -174,13 +190,13 @@ class Searcher:
         return done
 
 
-def _overlaps_shown(passage: PassageRef, span: tuple[int, int], hits: list[Hit]) -> bool:
-    """Whether ``span`` overlaps the highlight of a hit of the same document (overlapping
-    passages of one article would otherwise show the same sentence twice)."""
+def _overlaps_shown(
+    passage: PassageRef, span: tuple[int, int], shown: list[tuple[PassageRef, tuple[int, int]]]
+) -> bool:
+    """Whether ``span`` overlaps the highlight of a kept passage of the same document
+    (overlapping passages of one article would otherwise show the same sentence twice)."""
     doc_id = passage.document.doc_id
     return any(
-        hit.passage.document.doc_id == doc_id
-        and hit.highlight[0] < span[1]
-        and span[0] < hit.highlight[1]
-        for hit in hits
+        other.document.doc_id == doc_id and start < span[1] and span[0] < end
+        for other, (start, end) in shown
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer import PassageRef
+from service.engine.cues import QuestionCues
 from service.engine.query import RetrievalMode
 
 
@@ -74,6 +75,8 @@ class Signals:
     """The candidates' sentences, sorted and distinct."""
     sentence_dense: np.ndarray
     """Cosine of the question with each of ``sentence_ids``."""
+    cues: QuestionCues
+    """What kind of answer the question asks for (``cues.py``)."""
 
     def sentence_cosines(self, first: int, last: int) -> np.ndarray:
         """Cosines of the sentences ``first..last`` of one candidate (all in ``sentence_ids``,
@@ -98,6 +101,7 @@ class Hit:
     score: float
     highlight: tuple[int, int]
     highlight_score: float
-    confidence: float
-    """How surely the highlight answers the question, on an absolute scale: what ``/ask``
-    compares with its abstention threshold (``answer.confidence``)."""
+    evidence: float
+    """How plainly the highlight is about what the question asks, on an absolute scale
+    (cosine and term coverage, never relative to the query's best match): what ``/ask``
+    compares with its off-topic threshold (``answer.Abstention``)."""

@@ -9,7 +9,7 @@ has no loop of its own.
 
 import time
 
-from service.engine.answer import choose_answer
+from service.engine.answer import Abstention, choose_answer
 from service.engine.parts import answer_parts
 from service.engine.search import Searcher
 from service.engine.signals import Hit
@@ -34,16 +34,17 @@ async def search(searcher: Searcher, request: SearchRequest) -> SearchResponse:
     return SearchResponse(query=request.query, results=_results(hits), took_ms=_ms_since(began))
 
 
-async def ask(searcher: Searcher, request: AskRequest, min_score: float) -> AskResponse:
+async def ask(searcher: Searcher, request: AskRequest, abstention: Abstention) -> AskResponse:
     began = time.perf_counter()
     hits = await searcher.search_async(request.search_query())
-    chosen, reason = choose_answer(hits, min_score)
+    chosen, reason = choose_answer(hits, abstention)
     answer = None
     if chosen is not None:
         parts = answer_parts(request.question, hits, chosen.hit)
         answer = Answer(
             text=chosen.text,
-            score=round(chosen.score, 4),
+            score=round(chosen.evidence, 4),
+            confidence=round(chosen.confidence, 4),
             citation=_citation(chosen.hit, chosen.start, chosen.end),
             parts=[
                 AnswerPart(text=part.text, citation=_citation(part.hit, part.start, part.end))

@@ -93,7 +93,7 @@ async def test_ask_answers_the_phases_question_with_citations_that_verify(mcp: C
     # The text rendering is what a model quotes: the answer's parts, each cited, then
     # numbered passages.
     lines = result.content[0].text.splitlines()
-    assert lines[0] == "Answer, in 2 parts:"
+    assert lines[0] == f"Answer, in 2 parts (confidence {answer.answer.confidence:.2f}):"
     for number, (line, part) in enumerate(zip(lines[1:3], answer.answer.parts, strict=True), 1):
         citation = part.citation
         assert line.startswith(f"{number}. {quote(part.text)} — {citation.title}")

@@ -51,13 +51,13 @@ async def search_post(request: Request, body: SearchRequest) -> Response:
 async def ask_get(request: Request) -> Response:
     """The single best answering sentence with its citation, or ``answer: null`` and a reason."""
     body = from_query_string(AskRequest, request.query_params)
-    return _json(await usecases.ask(searcher(request), body, settings(request).min_answer_score))
+    return _json(await usecases.ask(searcher(request), body, settings(request).abstention()))
 
 
 @router.post("/ask", response_model=AskResponse, responses=ERRORS)
 async def ask_post(request: Request, body: AskRequest) -> Response:
     """Same as ``GET /ask``, with a JSON body."""
-    return _json(await usecases.ask(searcher(request), body, settings(request).min_answer_score))
+    return _json(await usecases.ask(searcher(request), body, settings(request).abstention()))
 
 
 def _json(response: BaseModel) -> Response:

@@ -68,6 +68,9 @@ function render(body) {
     text.hidden = several;
     cite.hidden = several;
     list.hidden = !several;
+    document.getElementById("answer-confidence").textContent =
+      `Confidence ${Math.round(body.answer.confidence * 100)}%: how often answers like this ` +
+      "one hold the answer, measured on real news questions.";
     answerCard.hidden = false;
   } else {
     document.getElementById("asked-none").textContent = body.question;
