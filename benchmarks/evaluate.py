@@ -47,8 +47,11 @@ from indexer import (
     IndexStore,
     build_index,
     chunking,
+    cleaning,
+    documents,
     lexical,
     make_embedder,
+    sentences,
 )
 from indexer.embedding import base, onnx, onnx_export, torch
 from indexer.errors import IndexerError
@@ -77,9 +80,10 @@ def cached_index(
     corpus: Path, settings: IndexSettings, embedder: Embedder, cache: Path | None = None
 ) -> Path:
     """An index of ``corpus`` in the temp folder, rebuilt only when the corpus, the settings or
-    the code that shapes an index (chunking, tokenization) changed."""
+    the code that shapes an index (cleaning, sentence splitting, chunking, tokenization,
+    embedding) changed."""
     recipe = hashlib.sha256(corpus.read_bytes())
-    for module in (chunking, lexical, *EMBEDDING_MODULES):
+    for module in (cleaning, documents, sentences, chunking, lexical, *EMBEDDING_MODULES):
         recipe.update(Path(module.__file__ or "").read_bytes())
     # int8 activations are quantized per batch, so the batch size moves vectors a little too.
     recipe.update(
@@ -296,6 +300,11 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         print(f"error: unknown mode(s) {', '.join(bad)}", file=sys.stderr)
         return 2
+    if missing := [
+        str(path) for path in (args.corpus, args.queries, args.qrels) if not path.is_file()
+    ]:
+        print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 1
     questions = load_questions(args.queries, args.qrels)[: args.limit]
     if args.off_topic:
         questions += off_topic_questions(args.off_topic)

@@ -76,3 +76,20 @@ def test_content_hash_changes_with_text_only() -> None:
 
     assert replace(a, content_hash="").content_hash == a.content_hash
     assert replace(a, text=a.text + " More.", content_hash="").content_hash != a.content_hash
+
+
+def test_prompts_that_lead_elsewhere_are_dropped_but_article_text_that_resembles_them_is_kept() -> (
+    None
+):
+    raw = (
+        "The Bucks trail 3-1.\n"
+        "More: 'It's not over': Bucks must overcome history\n"
+        "Follow every game: Latest NBA Scores and Schedules\n"
+        "Sign up for our daily newsletter.\n"
+        "Subscribers will be refunded, the league said.\n"
+        "More than 30 teams have tried."
+    )
+    assert clean_article(raw).text == (
+        "The Bucks trail 3-1.\nSubscribers will be refunded, the league said.\n"
+        "More than 30 teams have tried."
+    )
