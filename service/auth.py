@@ -15,6 +15,9 @@ def check_bearer(settings: ServiceSettings, authorization: str | None) -> None:
     if settings.api_key is None:
         raise Forbidden("this endpoint is disabled: set NEWSQA_API_KEY to enable it")
     scheme, _, token = (authorization or "").partition(" ")
-    expected = settings.api_key.get_secret_value()
-    if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip(), expected):
+    # Compared as UTF-8 bytes: ``compare_digest`` refuses non-ASCII ``str`` with a TypeError,
+    # and a header that a client mangled is a wrong key (401), not a server error.
+    given = token.strip().encode("utf-8", "surrogateescape")
+    expected = settings.api_key.get_secret_value().encode("utf-8")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(given, expected):
         raise Unauthorized("missing or wrong API key: send 'Authorization: Bearer <key>'")

@@ -37,6 +37,9 @@ def test_reindex_needs_the_key(server: RunningServer) -> None:
     assert httpx.post(url).status_code == 401
     wrong = httpx.post(url, headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401 and "API key" in wrong.json()["detail"]
+    # A non-ASCII key, as raw UTF-8 bytes in the header, is a wrong key too, not a 500.
+    mangled = httpx.post(url, headers={"Authorization": "Bearer clé-ü".encode()})
+    assert mangled.status_code == 401 and "API key" in mangled.json()["detail"]
 
 
 def test_reindex_is_disabled_without_a_configured_key(tmp_path: Path) -> None:
