@@ -114,13 +114,18 @@ def free_port() -> int:
 
 
 def start_service(
-    index_dir: Path, port: int, env: dict[str, str], workers: int = 1
+    index_dir: Path,
+    port: int,
+    env: dict[str, str],
+    workers: int = 1,
+    command: list[str] | None = None,
 ) -> tuple[subprocess.Popen, float]:
-    """Start ``python -m service`` and return it with the seconds until /ready answered 200."""
+    """Start ``python -m service`` (or ``command``, which takes the same options after the
+    index) and return it with the seconds until /ready answered 200."""
     began = time.perf_counter()
-    command = [sys.executable, "-m", "service", "--index-dir", str(index_dir), "--port", str(port)]
+    command = command or [sys.executable, "-m", "service", "--index-dir", str(index_dir)]
     process = subprocess.Popen(
-        [*command, "--workers", str(workers)],
+        [*command, "--port", str(port), "--workers", str(workers)],
         env=env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,

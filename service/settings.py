@@ -27,13 +27,14 @@ class ServiceSettings(IndexSettings):
         ),
     )
     min_answer_confidence: float = Field(
-        0.1,
+        0.0,
         ge=0.0,
         le=1.0,
         description=(
             "/ask also abstains when the answer's calibrated confidence (the estimated "
-            "probability that the sentence holds the answer) is below this. Raise it to "
-            "trade answers for precision: the README's risk-coverage tables say at what cost."
+            "probability that the sentence holds the answer) is below this; 0 leaves it to "
+            "min_answer_score. Raise it to trade answers for precision: the README's "
+            "risk-coverage tables say at what cost."
         ),
     )
     retrieval_mode: RetrievalMode = Field(

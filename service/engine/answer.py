@@ -246,7 +246,7 @@ class Calibration:
         return float(1 / (1 + np.exp(-logit)))
 
 
-CALIBRATION = Calibration(evidence=-1.983, score=3.858, margin=3.732, bias=-3.347)
+CALIBRATION = Calibration(evidence=-2.131, score=4.042, margin=3.862, bias=-3.47)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,94 @@
+"""Does the GET fast path (``service/api/fast_path.py``) still pay for itself?
+
+``python -m benchmarks.fast_path [--rounds 6]``
+
+Serves the SQuAD sample's index twice, as ``python -m service`` does: once as shipped and once
+with the fast-path middleware left out (``--serve-plain``, this module run as the server),
+both on this machine at the same time, idle but for the one being measured. Every question is
+asked once first so that both have its vector cached: what remains is HTTP, routing, search and
+serialization, the part the fast path takes a share of. Then, in alternating rounds (each side
+first in every other round, as the machine's speed drifts), the p50 of ``GET /search`` at one
+client and the requests/s with 8 clients. Prints the medians over rounds and their ratios.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.evaluate import cached_index
+from benchmarks.questions import load_questions
+from benchmarks.speed import REPO, free_port, latencies_at_one, load, start_service
+from indexer import make_embedder
+from service.settings import ServiceSettings
+
+SQUAD = REPO.parent / "shared" / "data" / "squad2-dev-sample"
+
+
+def serve_plain(argv: list[str]) -> int:
+    """``python -m service`` without the fast-path middleware."""
+    import service.api.app as app_module
+
+    class PassThrough:
+        def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+            self.app = app
+
+        async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+            await self.app(scope, receive, send)
+
+    app_module.QueryFastPath = PassThrough  # type: ignore[misc,assignment]
+    from service.__main__ import main
+
+    return main(argv)
+
+
+def start(index_dir: Path, plain: bool, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    if not plain:
+        return start_service(index_dir, port, env)[0], port
+    command = [sys.executable, "-m", "benchmarks.fast_path", "--serve-plain", "--index-dir"]
+    return start_service(index_dir, port, env, command=[*command, str(index_dir)])[0], port
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--serve-plain"]:
+        return serve_plain(args[1:])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.fast_path", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=6)
+    options = parser.parse_args(args)
+    settings = ServiceSettings(**{})
+    index_dir = cached_index(SQUAD / "corpus.jsonl", settings, make_embedder(settings))
+    questions = [
+        q.text for q in load_questions(SQUAD / "queries.jsonl", SQUAD / "qrels" / "test.tsv")
+    ]
+    env = {**os.environ, "NEWSQA_QUERY_CACHE_SIZE": "4096", "PYTHONPATH": str(REPO)}
+    servers = {side: start(index_dir, side == "plain", env) for side in ("fast path", "plain")}
+    p50: dict[str, list[float]] = {side: [] for side in servers}
+    rps: dict[str, list[float]] = {side: [] for side in servers}
+    try:
+        for _, port in servers.values():
+            load(port, questions, 8)  # every query vector cached, not measured
+        for number in range(options.rounds):
+            order = list(servers) if number % 2 else list(reversed(servers))
+            for side in order:
+                port = servers[side][1]
+                p50[side].append(statistics.median(latencies_at_one(port, questions[:300])) * 1000)
+                rps[side].append(load(port, questions[300:1300], 8)[0])
+    finally:
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait(timeout=30)
+    print(f"\n{options.rounds} alternating rounds, SQuAD sample index, query vectors cached\n")
+    print("| figure | fast path | plain FastAPI routes | fast path / plain |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, values in (("GET /search p50 ms, 1 client", p50), ("requests/s, 8 clients", rps)):
+        fast, plain = statistics.median(values["fast path"]), statistics.median(values["plain"])
+        print(f"| {name} | {fast:.2f} | {plain:.2f} | {fast / plain:.3f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
