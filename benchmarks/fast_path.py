@@ -13,6 +13,7 @@ client and the requests/s with 8 clients. Prints the medians over rounds and the
 
 import argparse
 import os
+import runpy
 import statistics
 import subprocess
 import sys
@@ -39,9 +40,9 @@ def serve_plain(argv: list[str]) -> int:
             await self.app(scope, receive, send)
 
     app_module.QueryFastPath = PassThrough  # type: ignore[misc,assignment]
-    from service.__main__ import main
-
-    return main(argv)
+    sys.argv = ["python -m service", *argv]
+    runpy.run_module("service", run_name="__main__", alter_sys=True)
+    return 0
 
 
 def start(index_dir: Path, plain: bool, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
