@@ -111,6 +111,8 @@ class SentenceCandidates:
     context: np.ndarray
     answers: list[frozenset[str]]
     """Per sentence, the numbers, dates or names of the asked kind it adds (``cues``)."""
+    kind: np.ndarray
+    """1 for a sentence with any of ``answers``, else 0."""
     length: np.ndarray
     lede: np.ndarray
     """1 for the first sentence of a long article (where news puts the main fact), else 0."""
@@ -122,22 +124,25 @@ class SentenceCandidates:
     def features(self, passage_score: float, rank: int, agreement: np.ndarray) -> np.ndarray:
         """The (sentences, ``FEATURES``) matrix, given the passage's fused score, its rank
         among the hits (0 first) and each sentence's ``consensus`` over the hits."""
-        rows = len(self.spans)
-        return np.column_stack(
-            (
-                self.dense,
-                self.coverage,
-                self.context,
-                np.full(rows, passage_score),
-                np.full(rows, 1.0 / (rank + 1)),
-                np.array([bool(found) for found in self.answers], dtype=np.float64),
-                agreement,
-                self.length,
-                self.lede,
-                self.question,
-                self.after_question,
-            )
+        columns: tuple[np.ndarray | float, ...] = (
+            self.dense,
+            self.coverage,
+            self.context,
+            passage_score,
+            1.0 / (rank + 1),
+            self.kind,
+            agreement,
+            self.length,
+            self.lede,
+            self.question,
+            self.after_question,
         )
+        # Filled column by column: ~3x faster than np.column_stack at a passage's few rows,
+        # and this runs twice per hit of every search.
+        matrix = np.empty((len(self.spans), len(columns)))
+        for column, values in enumerate(columns):
+            matrix[:, column] = values
+        return matrix
 
     def answer_rows(self, scores: np.ndarray, margin: float) -> tuple[int, int]:
         """First and last row of the answer: the best sentence, joined by the better of its
@@ -192,13 +197,15 @@ class SentenceScorer:
         text = passage.document.text
         sentences = [text[start:end] for start, end in spans]
         question = np.array([is_question(s) for s in sentences], dtype=np.float64)
+        answers = [signals.cues.answers_of_kind(s) for s in sentences]
         echoed = question * (coverage >= ECHO_COVERAGE)
         return SentenceCandidates(
             spans=spans,
             dense=np.asarray(signals.sentence_cosines(first, last), dtype=np.float64),
             coverage=coverage,
             context=terms.coverage_by_sentence(context),
-            answers=[signals.cues.answers_of_kind(s) for s in sentences],
+            answers=answers,
+            kind=np.array([float(bool(found)) for found in answers]),
             length=np.array([min(len(s), LENGTH_CAP) / LENGTH_CAP for s in sentences]),
             lede=np.array(
                 [float(start == 0 and len(text) >= LEDE_MIN_CHARS) for start, _ in spans]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer import Embedder, IndexSnapshot, PassageRef
-from service.engine.answer import SentenceCandidates, SentenceScorer, agreement
+from service.engine.answer import ScoredSentence, SentenceCandidates, SentenceScorer, agreement
 from service.engine.encoding import QueryEncoder
 from service.engine.query import PROPOSERS, RetrievalMode, SearchQuery
 from service.engine.retrieval import (
@@ -119,7 +119,7 @@ class Searcher:
         other hits agree on (``answer.agreement``)."""
         scores = signals.fused(self.weights)
         order = np.argsort(-scores, kind="stable")
-        chosen: list[tuple[PassageRef, float, SentenceCandidates, tuple[int, int]]] = []
+        chosen: list[tuple[PassageRef, float, SentenceCandidates, ScoredSentence]] = []
         # The kept passages' vectors, to drop copies of them (checked before scoring sentences:
         # a syndicated story can fill the candidates with copies).
         kept = np.zeros((k, signals.passage_vectors.shape[1]), dtype=np.float32)
@@ -130,11 +130,11 @@ class Searcher:
             passage = self.snapshot.passage(int(signals.passage_ids[row]))
             score = float(scores[row])
             found = self.scorer.candidates(passage, signals)
-            span = self.scorer.best(found, score, len(chosen)).span
-            if _overlaps_shown(passage, span, [(p, shown) for p, _, _, shown in chosen]):
+            alone = self.scorer.best(found, score, len(chosen))
+            if _overlaps_shown(passage, alone.span, [(p, s.span) for p, _, _, s in chosen]):
                 continue
             kept[len(chosen)] = vector
-            chosen.append((passage, score, found, span))
+            chosen.append((passage, score, found, alone))
             if len(chosen) == k:
                 break
         shares = agreement(
@@ -142,10 +142,11 @@ class Searcher:
             [passage.document.doc_id for passage, _, _, _ in chosen],
         )
         hits = []
-        for rank, ((passage, score, found, _), share) in enumerate(
+        for rank, ((passage, score, found, alone), share) in enumerate(
             zip(chosen, shares, strict=True)
         ):
-            sentence = self.scorer.best(found, score, rank, share)
+            # Scored at this same rank already: only agreement can change the choice.
+            sentence = self.scorer.best(found, score, rank, share) if share.any() else alone
             hits.append(
                 Hit(
                     passage=passage,

@@ -36,6 +36,7 @@ def _candidates(rows: int, **columns: np.ndarray) -> SentenceCandidates:
     return SentenceCandidates(
         spans=[(i * 10, i * 10 + 5) for i in range(rows)],
         answers=[frozenset()] * rows,
+        kind=zeros,
         after_question=columns.get("after_question", zeros),
         **values,
     )
