@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     except IndexerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a full disk, a folder that vanished: one line, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

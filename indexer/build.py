@@ -287,7 +287,9 @@ def _build(
             chunking=recipe,
             passage_vector_kind=settings.passage_vectors,
         )
-        manifest = store.write(content, previous=previous.snapshot if previous else None)
+        manifest = store.write(
+            content, previous=previous.snapshot if previous else None, reuse_terms=not full
+        )
     return BuildReport(
         manifest=manifest,
         seconds=time.perf_counter() - began,

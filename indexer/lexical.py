@@ -18,8 +18,10 @@ words indexed whole and by part ("Goldberg-Polin" gives "goldberg-polin", "goldb
 """
 
 import hashlib
+import logging
 import math
 import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -32,6 +34,8 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 from indexer.vectors import mapped, source_runs
+
+log = logging.getLogger(__name__)
 
 # A passage's title counts like this many extra mentions of its words. Measured on the SQuAD
 # sample (python -m benchmarks.quality_fit): 1 beats 0, and more stops helping.
@@ -312,13 +316,15 @@ class _TermCache:
 
     @classmethod
     def load(cls, folder: Path | None) -> "_TermCache":
-        """The cache of ``folder``, or an empty one when there is none or it cannot be read:
-        it only saves time (a build without it tokenizes everything), never needed for a
-        correct index."""
+        """The cache of ``folder``, or an empty one when there is none or it cannot be read
+        (truncated, corrupt: a damaged zip is ``BadZipFile``, which is no ``OSError``): it only
+        saves time (a build without it tokenizes everything), never needed for a correct
+        index."""
         try:
             if folder is None:
                 raise FileNotFoundError
-            with np.load(folder / TERMS_FILE) as stored:
+            # Opened here, not by np.load, which leaves its handle open when the zip is bad.
+            with (folder / TERMS_FILE).open("rb") as handle, np.load(handle) as stored:
                 keys, vocab = stored["keys"], stored["vocab"].tolist()
             offsets = np.load(folder / TERM_OFFSETS_FILE)
             ids = np.load(folder / TERM_IDS_FILE)
@@ -326,7 +332,9 @@ class _TermCache:
             if not len(offsets) == len(keys) + 1 or not len(ids) == len(sentences) == offsets[-1]:
                 raise ValueError("the term files disagree in length")
             return cls(keys, offsets, ids, sentences, vocab)
-        except (OSError, ValueError, KeyError, IndexError):
+        except (OSError, ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile) as exc:
+            if not isinstance(exc, FileNotFoundError):
+                log.warning("the term cache in %s is unreadable, tokenizing again: %s", folder, exc)
             empty = np.array([], np.int64)
             return cls(np.array([], "S16"), np.array([0]), empty, empty.astype(np.int16), [])
 

@@ -90,9 +90,16 @@ class IndexStore:
         """Open a generation (default: the live one) and refuse one made by another model."""
         return open_snapshot(self.index_dir, model_name, dimension, generation)
 
-    def write(self, content: GenerationContent, previous: IndexSnapshot | None = None) -> Manifest:
+    def write(
+        self,
+        content: GenerationContent,
+        previous: IndexSnapshot | None = None,
+        reuse_terms: bool = True,
+    ) -> Manifest:
         """Write a new generation and make it live in one atomic step; ``previous`` is the
-        generation that ``content``'s kept documents and reused vectors come from."""
+        generation that ``content``'s kept documents and reused vectors come from. Without
+        ``reuse_terms`` (a full build) no BM25 term is taken from the live generation either:
+        the build depends on the sources alone."""
         built_at = datetime.now(UTC)
         name = f"{built_at:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
         self.generations_dir.mkdir(parents=True, exist_ok=True)
@@ -105,7 +112,9 @@ class IndexStore:
                 built_at,
                 content,
                 previous,
-                previous_lexical=self._lexical_dir(self.current_generation()),
+                previous_lexical=(
+                    self._lexical_dir(self.current_generation()) if reuse_terms else None
+                ),
             )
             _fsync_tree(tmp)
             final = self.generations_dir / name

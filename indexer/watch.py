@@ -55,7 +55,9 @@ def watch_sources(
 ) -> None:
     """Call ``rebuild()`` after each settled burst of changes under ``paths``, until stopped.
 
-    A failing rebuild is logged and watching goes on: the previous generation stays live.
+    A failing rebuild, whatever the failure (a full disk is an ``OSError``, a damaged file a
+    ``BadZipFile``), is logged and watching goes on: the previous generation stays live and
+    the next change, or the next quiet period after a failure, tries again.
     """
     folders = [Path(p) for p in paths if Path(p).exists()]
     if not folders:
@@ -76,6 +78,8 @@ def watch_sources(
             rebuild()
         except IndexerError as exc:
             log.error("reindex failed, the previous generation stays live: %s", exc)
+        except Exception:  # a watcher that dies never indexes again
+            log.exception("reindex failed unexpectedly, the previous generation stays live")
 
 
 class WatchClaim:

@@ -40,6 +40,11 @@ class IndexUnavailable(ServiceError):
     """There is no usable index to answer from right now."""
 
 
+class ReindexFailed(ServiceError):
+    """A reindex failed for a reason the indexer does not foresee (a full disk, a damaged
+    file): the live generation stays, and the caller is told (503)."""
+
+
 def describe_validation_errors(errors: Sequence[Any], skip_origin: bool = False) -> str:
     """One readable line per problem, e.g. ``query: String should have at least 1 character``."""
     lines = []

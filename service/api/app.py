@@ -23,6 +23,7 @@ from service.errors import (
     DocumentNotFound,
     Forbidden,
     IndexUnavailable,
+    ReindexFailed,
     ServiceError,
     Unauthorized,
     describe_validation_errors,
@@ -36,6 +37,7 @@ STATUS_OF: dict[type[Exception], int] = {
     Forbidden: 403,
     DocumentNotFound: 404,
     IndexUnavailable: 503,
+    ReindexFailed: 503,
     IndexLocked: 409,
     IndexerError: 503,
 }

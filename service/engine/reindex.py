@@ -17,6 +17,7 @@ from indexer import BuildReport, Embedder, build_index
 from indexer.errors import IndexerError
 from indexer.watch import WatchClaim, watch_sources
 from service.engine.live import LiveIndex
+from service.errors import ReindexFailed
 from service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,16 @@ class Reindexer:
         self._claim = WatchClaim(settings.index_dir)
 
     def run(self, full: bool = False) -> BuildReport:
-        """Reindex now (after any build already queued) and return what it did."""
-        return self._worker.submit(self._build, full).result()
+        """Reindex now (after any build already queued) and return what it did; raises
+        ``IndexerError`` for the failures the indexer names, ``ReindexFailed`` for any other."""
+        try:
+            return self._worker.submit(self._build, full).result()
+        except IndexerError:
+            raise
+        except Exception as exc:
+            raise ReindexFailed(
+                f"reindex failed, the live generation stays: {type(exc).__name__}: {exc}"
+            ) from exc
 
     def _build(self, full: bool) -> BuildReport:
         report = build_index(
@@ -76,6 +85,8 @@ class Reindexer:
             self.run()
         except IndexerError as exc:
             log.error("startup reindex failed, serving what the index holds: %s", exc)
+        except Exception:  # serving the index as it is beats not starting
+            log.exception("startup reindex failed unexpectedly, serving what the index holds")
         self._watcher = threading.Thread(target=self._watch, name="source-watcher", daemon=True)
         self._watcher.start()
         return True

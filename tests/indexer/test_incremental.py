@@ -290,14 +290,21 @@ def test_kept_documents_follow_their_files_when_the_folder_moves(
     assert all(doc.path and doc.path.startswith(str(moved)) for doc in live.documents)
 
 
-def test_an_unreadable_term_cache_costs_time_not_correctness(tmp_path: Path, sources: Path) -> None:
+@pytest.mark.parametrize("damage", ["garbage", "truncated zip"])
+@pytest.mark.parametrize("full", [False, True])
+def test_an_unreadable_term_cache_costs_time_not_correctness(
+    tmp_path: Path, sources: Path, damage: str, full: bool
+) -> None:
+    """Garbage is a ValueError to numpy; a truncated archive is a BadZipFile, which once
+    stopped every later build, even ``--full``."""
     settings, embedder = settings_for(tmp_path), FakeEmbedder()
     first = build_index([sources], settings, embedder, progress=False)
     store = IndexStore(settings.index_dir)
     cache = store.generations_dir / first.manifest.generation / "lexical" / TERMS_FILE
-    cache.write_bytes(b"not a numpy archive")
+    stored = cache.read_bytes()
+    cache.write_bytes(b"not a numpy archive" if damage == "garbage" else stored[: len(stored) // 2])
     (sources / "c.txt").write_text(ARTICLE_C, encoding="utf-8")
-    build_index([sources], settings, embedder, progress=False)
+    build_index([sources], settings, embedder, progress=False, full=full)
     full_settings = IndexSettings(index_dir=tmp_path / "full")
     build_index([sources], full_settings, embedder, progress=False)
     live, full = (

@@ -77,3 +77,37 @@ def test_one_claim_to_watch_an_index_at_a_time(tmp_path: Path) -> None:
     first.release()
     assert second.acquire()  # released (as when its holder dies), another process takes over
     second.release()
+
+
+def test_a_rebuild_that_fails_unexpectedly_does_not_end_watching(tmp_path: Path) -> None:
+    """A full disk is an OSError, not an IndexerError: the watcher once died of it for good."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    attempts: list[int] = []
+
+    def rebuild() -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OSError(28, "No space left on device")
+
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=watch_sources, args=([folder], tmp_path / "index", DEBOUNCE, rebuild, stop)
+    )
+    thread.start()
+    time.sleep(0.3)
+    try:
+        (folder / "a.txt").write_text("Title\n\nOne.\n")
+        deadline = time.monotonic() + 10
+        while not attempts and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(DEBOUNCE * 2)
+        assert thread.is_alive()
+        (folder / "b.txt").write_text("Title\n\nTwo.\n")
+        deadline = time.monotonic() + 10
+        while len(attempts) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(attempts) == 2
+    finally:
+        stop.set()
+        thread.join(timeout=10)

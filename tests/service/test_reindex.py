@@ -3,9 +3,13 @@
 import shutil
 from pathlib import Path
 
+import pytest
+
 from indexer import IndexStore, build_index
+from service.api.app import STATUS_OF
 from service.engine.live import LiveIndex
 from service.engine.reindex import Reindexer
+from service.errors import ReindexFailed
 from service.settings import ServiceSettings
 from tests.conftest import SEEDS, FakeEmbedder
 
@@ -36,3 +40,40 @@ def test_a_reindex_builds_on_the_served_generation_without_opening_it_again(
     # Only the new generation was opened (by the swap), never the served one a second time.
     assert opened_generations == [report.manifest.generation]
     assert live.snapshot().generation == report.manifest.generation  # type: ignore[union-attr]
+
+
+class FullDiskEmbedder(FakeEmbedder):
+    """Fails the way a full disk does, while it is full."""
+
+    full = True
+
+    def encode_token_sums(self, texts, progress=False):  # type: ignore[no-untyped-def]
+        if self.full:
+            raise OSError(28, "No space left on device")
+        return super().encode_token_sums(texts, progress)
+
+
+def test_an_unforeseen_failure_is_a_reindex_failure_and_the_next_run_recovers(
+    tmp_path: Path,
+) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    settings = ServiceSettings(index_dir=tmp_path / "index", sources=[sources])
+    embedder = FullDiskEmbedder()
+    embedder.full = False
+    build_index([sources], settings, embedder, progress=False)
+    live = LiveIndex(IndexStore(settings.index_dir), embedder)
+    live.refresh()
+    before = live.snapshot().generation  # type: ignore[union-attr]
+    (sources / "ferry.txt").write_text(ARTICLE, encoding="utf-8")
+    embedder.full = True
+    reindexer = Reindexer(settings, embedder, live)
+    try:
+        with pytest.raises(ReindexFailed, match=r"OSError.*No space left"):
+            reindexer.run()
+        assert live.snapshot().generation == before  # type: ignore[union-attr]
+        embedder.full = False  # space is back
+        assert reindexer.run().added == 1
+    finally:
+        reindexer.close()
+    assert STATUS_OF[ReindexFailed] == 503
