@@ -379,11 +379,16 @@ class LexicalMatches:
     term_ids: np.ndarray
     """Per query term: its id in the index's vocabulary, -1 when no passage has it."""
 
-    def best(self, n: int) -> np.ndarray:
-        """Ids of the ``n`` best-scoring passages (unordered)."""
-        if len(self.passages) <= n:
-            return self.passages
-        return self.passages[np.argpartition(-self.scores, n - 1)[:n]]
+    def best(self, n: int, allowed: np.ndarray | None = None) -> np.ndarray:
+        """Ids of the ``n`` best-scoring passages (unordered), among the ``allowed`` ones
+        (a boolean array by passage id) when given."""
+        passages, scores = self.passages, self.scores
+        if allowed is not None:
+            keep = allowed[passages]
+            passages, scores = passages[keep], scores[keep]
+        if len(passages) <= n:
+            return passages
+        return passages[np.argpartition(-scores, n - 1)[:n]]
 
     def at(self, passage_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """BM25 scores and coverage of ``passage_ids``; 0 for passages without a query term."""

@@ -9,7 +9,7 @@ Answers are the same pydantic models the server returns (``service/schemas.py``)
 """
 
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -50,13 +50,18 @@ class NewsQAClient:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = http or httpx.Client(base_url=base_url, timeout=timeout, headers=headers)
 
-    def search(self, query: str, k: int = DEFAULT_K) -> SearchResponse:
-        """Ranked passages for ``query``, each with a citation."""
-        return self._request("POST", "/search", SearchResponse, {"query": query, "k": k})
+    def search(self, query: str, k: int = DEFAULT_K, **filters: Any) -> SearchResponse:
+        """Ranked passages for ``query``, each with a citation; ``filters`` are the request
+        model's (``source=[...]``, ``published_after=``, ``published_before=``,
+        ``doc_id_prefix=``)."""
+        body = {"query": query, "k": k, **filters}
+        return self._request("POST", "/search", SearchResponse, body)
 
-    def ask(self, question: str, k: int = DEFAULT_K) -> AskResponse:
-        """The best answering sentence with its citation, or ``answer=None`` and a reason."""
-        return self._request("POST", "/ask", AskResponse, {"question": question, "k": k})
+    def ask(self, question: str, k: int = DEFAULT_K, **filters: Any) -> AskResponse:
+        """The best answering sentence with its citation, or ``answer=None`` and a reason;
+        ``filters`` as for ``search``."""
+        body = {"question": question, "k": k, **filters}
+        return self._request("POST", "/ask", AskResponse, body)
 
     def document(self, doc_id: str) -> DocumentResponse:
         """The whole document a citation points into."""

@@ -2,12 +2,20 @@
 definitions, so they cannot drift apart.
 """
 
-from datetime import datetime
-from typing import Annotated
+from datetime import datetime, time, timedelta
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
-from service.engine.query import SearchQuery
+from service.engine.filtering import as_utc
+from service.engine.query import Filters, SearchQuery
 
 MAX_QUERY_CHARS = 1000
 MAX_K = 50
@@ -20,28 +28,105 @@ QueryText = Annotated[
 TopK = Annotated[int, Field(ge=1, le=MAX_K, description="How many passages to return (1-50).")]
 
 
+MAX_SOURCES = 20
+
+
+def _iso_moment(value: str) -> str:
+    """An ISO 8601 date (``2023-07-01``) or datetime (``2023-07-01T12:00:00+02:00``)."""
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 date or datetime: {value!r}") from None
+    return value
+
+
+Moment = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=40), AfterValidator(_iso_moment)
+]
+SourceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+def _bound(value: str | None, end_of_day: bool) -> datetime | None:
+    """An inclusive bound in UTC: a bare date as the start of that day, or (``end_of_day``,
+    for ``published_before``) its last instant, so ``published_before=2023-07-31`` keeps July
+    31st."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    if end_of_day and len(value) <= len("2023-07-31"):
+        moment = datetime.combine(moment.date() + timedelta(days=1), time()) - timedelta(
+            microseconds=1
+        )
+    return as_utc(moment)
+
+
 class _Strict(BaseModel):
     """Request bodies reject unknown fields and silent type coercion ("5" is not a number)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class SearchRequest(_Strict):
+class _Filtered(_Strict):
+    """The filters every query takes (GET: ``source`` may be repeated; POST: a list)."""
+
+    source: list[SourceName] | None = Field(
+        None,
+        max_length=MAX_SOURCES,
+        description="Only articles from these publishers (any of them, case-insensitive).",
+    )
+    published_after: Moment | None = Field(
+        None, description="Only articles published on or after this ISO 8601 date or datetime."
+    )
+    published_before: Moment | None = Field(
+        None,
+        description=(
+            "Only articles published on or before this ISO 8601 date (the whole day) or "
+            "datetime. An article without a publication date never passes a date bound."
+        ),
+    )
+    doc_id_prefix: str | None = Field(
+        None,
+        min_length=1,
+        max_length=500,
+        description="Only documents whose id starts with this (a folder or collection).",
+    )
+
+    @model_validator(mode="after")
+    def _range_is_not_empty(self) -> Self:
+        after = _bound(self.published_after, end_of_day=False)
+        before = _bound(self.published_before, end_of_day=True)
+        if after is not None and before is not None and after > before:
+            raise ValueError(
+                f"published_after {self.published_after} is later than published_before "
+                f"{self.published_before}: no article can match"
+            )
+        return self
+
+    def filters(self) -> Filters:
+        return Filters(
+            sources=tuple(self.source or ()),
+            published_after=_bound(self.published_after, end_of_day=False),
+            published_before=_bound(self.published_before, end_of_day=True),
+            doc_id_prefix=self.doc_id_prefix,
+        )
+
+
+class SearchRequest(_Filtered):
     query: QueryText = Field(description="What to look for, in natural language.")
     k: TopK = DEFAULT_K
 
     def search_query(self) -> SearchQuery:
         """The engine's query object for this request (``service/engine/query.py``)."""
-        return SearchQuery(text=self.query, k=self.k)
+        return SearchQuery(text=self.query, k=self.k, filters=self.filters())
 
 
-class AskRequest(_Strict):
+class AskRequest(_Filtered):
     question: QueryText = Field(description="A natural-language question about the articles.")
     k: TopK = DEFAULT_K
 
     def search_query(self) -> SearchQuery:
         """The engine's query object for this request (``service/engine/query.py``)."""
-        return SearchQuery(text=self.question, k=self.k)
+        return SearchQuery(text=self.question, k=self.k, filters=self.filters())
 
 
 class DocumentRequest(_Strict):

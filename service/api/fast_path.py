@@ -52,8 +52,8 @@ class QueryFastPath:
 
 async def _answer(scope: Scope) -> bytes | None:
     """The JSON body of the answer, or None to leave the request (and its error) to FastAPI."""
-    # As Starlette reads a query string: the last of repeated parameters wins.
-    parameters = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+    # As Starlette reads a query string, every pair in order.
+    parameters = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
     state = scope["app"].state
     response: BaseModel
     try:

@@ -8,6 +8,7 @@ through ``Retriever.retrieve``, which takes the query itself.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 RetrievalMode = Literal["hybrid", "dense", "lexical"]
@@ -21,8 +22,31 @@ PROPOSERS: dict[RetrievalMode, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True, slots=True)
+class Filters:
+    """Which articles a query may draw on; every part optional, all given parts must hold.
+
+    ``published_after`` / ``published_before`` are inclusive bounds in UTC; an article without
+    a publication date never passes a date bound."""
+
+    sources: tuple[str, ...] = ()
+    """Publishers, any of them (compared case-insensitively)."""
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+    doc_id_prefix: str | None = None
+    """A folder or collection: the document id starts with it."""
+
+    @property
+    def empty(self) -> bool:
+        return self == NO_FILTERS
+
+
+NO_FILTERS = Filters()
+
+
+@dataclass(frozen=True, slots=True)
 class SearchQuery:
-    """A question or search text and how many passages to return."""
+    """A question or search text, how many passages to return, and from which articles."""
 
     text: str
     k: int
+    filters: Filters = NO_FILTERS

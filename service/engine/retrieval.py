@@ -21,6 +21,7 @@ import numpy as np
 from indexer import IndexSnapshot
 from indexer.lexical import LexicalMatches, query_terms
 from service.engine.cues import QuestionCues
+from service.engine.filtering import EXACT_MAX, DocumentFacets
 from service.engine.query import SearchQuery
 from service.engine.signals import Signals, TermWeights
 
@@ -33,6 +34,8 @@ class PreparedQuery:
     query: SearchQuery
     terms: list[str]
     matches: LexicalMatches
+    allowed: np.ndarray | None
+    """The passages the query's filters allow (boolean by passage id); None: all of them."""
 
 
 class Retriever(Protocol):
@@ -59,7 +62,19 @@ class DenseRetriever:
 
     def retrieve(self, query: PreparedQuery, vector: np.ndarray | None, wanted: int) -> np.ndarray:
         assert vector is not None  # needs_vector
-        return self.snapshot.nearest_passages(vector, wanted)
+        if query.allowed is None:
+            return self.snapshot.nearest_passages(vector, wanted)
+        ids = np.flatnonzero(query.allowed)
+        if len(ids) <= max(EXACT_MAX, wanted):
+            # Few allowed: score each exactly (rows of the memory-mapped vectors).
+            if len(ids) <= wanted:
+                return ids
+            cosines = self.snapshot.passage_vectors[ids] @ vector
+            return ids[np.argpartition(-cosines, wanted - 1)[:wanted]]
+        # Many allowed: FAISS's nearest, as many more as the allowed share calls for.
+        ask = int(np.ceil(wanted * len(query.allowed) / len(ids) * 1.5))
+        nearest = self.snapshot.nearest_passages(vector, min(len(query.allowed), ask))
+        return nearest[query.allowed[nearest]][:wanted]
 
 
 class LexicalRetriever:
@@ -72,7 +87,7 @@ class LexicalRetriever:
         self.snapshot = snapshot
 
     def retrieve(self, query: PreparedQuery, vector: np.ndarray | None, wanted: int) -> np.ndarray:
-        return query.matches.best(wanted)
+        return query.matches.best(wanted, query.allowed)
 
 
 RETRIEVERS: dict[str, Callable[[IndexSnapshot], Retriever]] = {
@@ -95,10 +110,12 @@ class Evidence:
 
     def __init__(self, snapshot: IndexSnapshot) -> None:
         self.snapshot = snapshot
+        self.facets = DocumentFacets(snapshot)
 
     def prepare(self, query: SearchQuery) -> PreparedQuery:
         terms = query_terms(query.text)
-        return PreparedQuery(query, terms, self.snapshot.lexical.match(terms))
+        allowed = self.facets.passage_mask(query.filters)
+        return PreparedQuery(query, terms, self.snapshot.lexical.match(terms), allowed)
 
     def signals(
         self, query: PreparedQuery, query_vector: np.ndarray, passage_ids: np.ndarray

@@ -164,6 +164,8 @@ class Searcher:
         # The retrievers that need no vector run while an encoder thread runs the model.
         vector = self._query_vector(query.text, alone)
         prepared = self.evidence.prepare(query)
+        if prepared.allowed is not None and not prepared.allowed.any():
+            return None  # the filters allow no passage
         wanted = min(
             len(self.snapshot.passages), max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * query.k)
         )

@@ -35,8 +35,8 @@ def client(fake_server: RunningServer) -> Iterator[httpx.Client]:
         ("GET", "/search", {"params": {"q": "deal", "k": 0}}, "k"),
         ("GET", "/search", {"params": {"q": "deal", "k": 51}}, "k"),
         ("GET", "/ask", {"params": {"q": "deal", "k": "many"}}, "k"),
-        ("GET", "/search", {"params": {"q": "deal", "source": "CNN"}}, "source"),
-        ("GET", "/ask", {"params": {"q": "deal", "source": "CNN"}}, "source"),
+        ("GET", "/search", {"params": {"q": "deal", "region": "Europe"}}, "region"),
+        ("GET", "/ask", {"params": {"q": "deal", "region": "Europe"}}, "region"),
         (
             "POST",
             "/search",
@@ -46,7 +46,7 @@ def client(fake_server: RunningServer) -> Iterator[httpx.Client]:
         ("POST", "/search", {"json": {"query": 42}}, "query"),
         ("POST", "/search", {"json": {"query": "deal", "k": "5"}}, "k"),
         ("POST", "/search", {"json": {"query": "deal", "k": 100}}, "k"),
-        ("POST", "/search", {"json": {"query": "deal", "source": "CNN"}}, "source"),
+        ("POST", "/search", {"json": {"query": "deal", "region": "Europe"}}, "region"),
         ("POST", "/ask", {"json": {"query": "wrong field"}}, "question"),
         ("POST", "/ask", {"json": {"question": " \n\t "}}, "question"),
         ("POST", "/ask", {"json": ["not", "an", "object"]}, "request"),
@@ -76,7 +76,15 @@ def test_openapi_documents_the_get_parameters_from_the_request_models(client) ->
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/search", "/ask"):
         parameters = {p["name"]: p for p in paths[path]["get"]["parameters"]}
-        assert set(parameters) == {"q", "k"}
+        assert set(parameters) == {
+            "q",
+            "k",
+            "source",
+            "published_after",
+            "published_before",
+            "doc_id_prefix",
+        }
+        assert parameters["source"]["schema"]["anyOf"][0]["type"] == "array"
         assert parameters["q"]["required"] and not parameters["k"]["required"]
         assert parameters["k"]["schema"]["maximum"] == 50
 
@@ -91,7 +99,7 @@ def test_the_python_client_surfaces_the_servers_refusal(fake_server: RunningServ
 
 async def test_mcp_refuses_unknown_arguments_as_a_tool_error(fake_server: RunningServer) -> None:
     async with Client(f"{fake_server.base_url}/mcp") as mcp:
-        refused = await mcp.call_tool("search", {"query": "deal", "source": "CNN"})
+        refused = await mcp.call_tool("search", {"query": "deal", "region": "Europe"})
         answered = await mcp.call_tool("ask", {"question": "first phase of the deal", "k": 2})
-    assert refused.is_error and "source" in refused.content[0].text
+    assert refused.is_error and "region" in refused.content[0].text
     assert not answered.is_error and len(answered.structured_content["passages"]) == 2

@@ -32,7 +32,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
 )
 async def search_get(request: Request) -> Response:
     """Ranked passages for a query, each with a checkable citation and its best sentence."""
-    body = from_query_string(SearchRequest, request.query_params)
+    body = from_query_string(SearchRequest, request.query_params.multi_items())
     return _json(await usecases.search(searcher(request), body))
 
 
@@ -50,7 +50,7 @@ async def search_post(request: Request, body: SearchRequest) -> Response:
 )
 async def ask_get(request: Request) -> Response:
     """The single best answering sentence with its citation, or ``answer: null`` and a reason."""
-    body = from_query_string(AskRequest, request.query_params)
+    body = from_query_string(AskRequest, request.query_params.multi_items())
     return _json(await usecases.ask(searcher(request), body, settings(request).abstention()))
 
 
