@@ -42,11 +42,13 @@ lint: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/hadolint Dockerfile
 
-# Speed against the naive pipeline, quality per backend, and search latency by corpus size.
+# Speed against the naive pipeline, quality per backend, search latency by corpus size, and
+# the cost of filters (on data/news-2023, which the script says how to build when missing).
 bench-speed: install
 	$(PY) -m benchmarks.speed
 	$(PY) -m benchmarks.speed_quality
 	$(PY) -m benchmarks.scale
+	$(PY) -m benchmarks.filters
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -65,16 +65,18 @@ class DenseRetriever:
         if query.allowed is None:
             return self.snapshot.nearest_passages(vector, wanted)
         ids = np.flatnonzero(query.allowed)
-        if len(ids) <= max(EXACT_MAX, wanted):
-            # Few allowed: score each exactly (rows of the memory-mapped vectors).
-            if len(ids) <= wanted:
-                return ids
-            cosines = self.snapshot.passage_vectors[ids] @ vector
-            return ids[np.argpartition(-cosines, wanted - 1)[:wanted]]
-        # Many allowed: FAISS's nearest, as many more as the allowed share calls for.
-        ask = int(np.ceil(wanted * len(query.allowed) / len(ids) * 1.5))
-        nearest = self.snapshot.nearest_passages(vector, min(len(query.allowed), ask))
-        return nearest[query.allowed[nearest]][:wanted]
+        if len(ids) > EXACT_MAX:
+            # Many allowed: FAISS's nearest, as many more as the allowed share calls for.
+            ask = int(np.ceil(wanted * len(query.allowed) / len(ids) * 1.5))
+            nearest = self.snapshot.nearest_passages(vector, min(len(query.allowed), ask))
+            nearest = nearest[query.allowed[nearest]]
+            if len(nearest) >= wanted:
+                return nearest[:wanted]
+        # Few allowed (or FAISS's neighbourhood held too few): score each one exactly.
+        if len(ids) <= wanted:
+            return ids
+        cosines = self.snapshot.passage_vectors[ids] @ vector
+        return ids[np.argpartition(-cosines, wanted - 1)[:wanted]]
 
 
 class LexicalRetriever:
