@@ -189,6 +189,8 @@ def test_the_keyboard_alone_asks_and_opens_a_citation_with_visible_focus(tab: Ta
     tab.page.keyboard.press("Tab")
     assert tab.page.evaluate(focused) == ["Ask", "solid"]
     tab.page.keyboard.press("Tab")
+    assert tab.page.evaluate(focused) == ["Filters", "solid"]  # the collapsed filters
+    tab.page.keyboard.press("Tab")
     title, outline = tab.page.evaluate(focused)
     assert title.startswith("U.S. sees promising") and outline == "solid"  # the answer's citation
     tab.page.keyboard.press("Enter")
@@ -207,6 +209,26 @@ def test_loading_shows_while_the_answer_is_on_its_way(tab: Tab) -> None:
     expect(tab.page.locator("#answer")).to_be_visible()
     expect(tab.page.locator("#notice")).to_be_hidden()
     expect(tab.page.locator("body")).not_to_have_attribute("aria-busy", "true")
+
+
+def test_filters_reach_the_api_and_the_url(tab: Tab, api: httpx.Client) -> None:
+    tab.open()
+    tab.page.locator("#filters summary").click()
+    tab.page.locator("#f-source").fill("Nobody Weekly, Nobody Daily")
+    tab.ask(PHASES)
+    expect(tab.page.locator("#no-answer")).to_be_visible()
+    reason = api.get("/ask", params={"q": PHASES, "source": "Nobody Weekly"}).json()["reason"]
+    expect(tab.page.locator("#no-answer-reason")).to_have_text(reason)
+    assert tab.page.url.endswith("source=Nobody+Weekly&source=Nobody+Daily")
+    # The same URL, shared, restores the filters and asks with them.
+    tab.open("/?" + tab.page.url.split("?", 1)[1])
+    expect(tab.page.locator("#f-source")).to_have_value("Nobody Weekly, Nobody Daily")
+    expect(tab.page.locator("#no-answer")).to_be_visible()
+    tab.page.locator("#f-source").fill("")
+    tab.page.locator("#f-after").fill("2030-01-01")
+    tab.page.locator("#f-before").fill("2020-01-01")
+    tab.ask(PHASES)
+    expect(tab.page.locator("#notice.error")).to_contain_text("no article can match")
 
 
 def test_a_shared_url_runs_its_question_on_load(tab: Tab) -> None:

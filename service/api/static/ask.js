@@ -10,7 +10,30 @@ const noAnswerCard = document.getElementById("no-answer");
 const passagesSection = document.getElementById("passages");
 const passageList = document.getElementById("passage-list");
 
+const sourceInput = document.getElementById("f-source");
+const afterInput = document.getElementById("f-after");
+const beforeInput = document.getElementById("f-before");
+
 let inFlight = null;
+
+/** The filters as GET parameters: the publishers (comma-separated in the box) each as a
+ * repeated `source`, and the dates; only those given. */
+function filterParams() {
+  const pairs = sourceInput.value.split(",").map((s) => s.trim()).filter(Boolean)
+    .map((source) => ["source", source]);
+  if (afterInput.value) pairs.push(["published_after", afterInput.value]);
+  if (beforeInput.value) pairs.push(["published_before", beforeInput.value]);
+  return pairs;
+}
+
+/** Fill the filter boxes from the page's URL (a shared or earlier question's). */
+function filtersFromUrl() {
+  const params = new URLSearchParams(window.location.search);
+  sourceInput.value = params.getAll("source").join(", ");
+  afterInput.value = params.get("published_after") || "";
+  beforeInput.value = params.get("published_before") || "";
+  document.getElementById("filters").open = filterParams().length > 0;
+}
 
 function clearResults() {
   answerCard.hidden = true;
@@ -95,7 +118,7 @@ async function ask(question) {
   }
   showNotice("loading", "Searching the articles…");
   document.body.setAttribute("aria-busy", "true");
-  const params = new URLSearchParams({ q: question, k: String(PASSAGES) });
+  const params = new URLSearchParams([["q", question], ["k", String(PASSAGES)], ...filterParams()]);
   try {
     const body = await getJSON(`/ask?${params}`, controller.signal);
     hideNotice();
@@ -124,8 +147,9 @@ function onSubmit(event) {
     input.focus();
     return;
   }
-  if (question !== questionInUrl()) {
-    history.pushState(null, "", `/?${new URLSearchParams({ q: question })}`);
+  const shown = new URLSearchParams([["q", question], ...filterParams()]);
+  if (`?${shown}` !== window.location.search) {
+    history.pushState(null, "", `/?${shown}`);
   }
   ask(question);
 }
@@ -135,9 +159,11 @@ export function startAsk() {
   // Back and forward move between earlier questions.
   window.addEventListener("popstate", () => {
     input.value = questionInUrl();
+    filtersFromUrl();
     ask(input.value);
   });
   input.value = questionInUrl();
+  filtersFromUrl();
   input.focus();
   if (input.value) ask(input.value);
 }
