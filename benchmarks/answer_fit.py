@@ -25,6 +25,7 @@ import argparse
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -61,12 +62,19 @@ def qrels_of(folder: Path) -> Path:
     return dev if dev.is_file() else folder / "qrels" / "test.tsv"
 
 
+def query_of(question: Question) -> SearchQuery:
+    """The query ``/ask`` would run for ``question``, asked when it was (news sets)."""
+    moment = question.moment()
+    now = datetime.fromisoformat(moment) if moment else None
+    return SearchQuery(question.text, ASK_K, now=now)
+
+
 def cases_of(searcher: Searcher, questions: Sequence[Question]) -> list[Case]:
     cases = []
     for question in questions:
         if not question.answers:
             continue
-        signals = searcher.signals(SearchQuery(question.text, ASK_K))
+        signals = searcher.signals(query_of(question))
         hits = [] if signals is None else searcher.rank(signals, ASK_K)
         if signals is None or not hits:
             continue
@@ -130,7 +138,7 @@ def answers_of(searcher: Searcher, questions: Sequence[Question]) -> tuple[np.nd
     """Per question, the calibration features of ``/ask``'s answer and whether it is right."""
     features, right = [], []
     for question in questions:
-        hits = searcher.search(SearchQuery(question.text, ASK_K))
+        hits = searcher.search(query_of(question))
         if not hits:
             continue
         best = max(hits, key=lambda hit: hit.highlight_score)

@@ -107,10 +107,11 @@ def ask_all(base_url: str, questions: Sequence[Question]) -> list[Outcome]:
     with httpx.Client(base_url=base_url, timeout=60) as client:
         for question in progress:
             began = time.perf_counter()
-            search = client.get("/search", params={"q": question.text, "k": SEARCH_K})
+            when = {"now": question.moment()} if question.moment() else {}
+            search = client.get("/search", params={"q": question.text, "k": SEARCH_K, **when})
             search.raise_for_status()
             middle = time.perf_counter()
-            ask = client.get("/ask", params={"q": question.text, "k": ASK_K})
+            ask = client.get("/ask", params={"q": question.text, "k": ASK_K, **when})
             ask.raise_for_status()
             ended = time.perf_counter()
             answer = ask.json()["answer"]

@@ -25,6 +25,12 @@ class Question:
     relevant: frozenset[str]
     answers: tuple[str, ...]
     answerable: bool
+    asked: str | None = None
+    """When it was asked (``metadata.date``, news sets): what its time words mean."""
+
+    def moment(self) -> str | None:
+        """The end of the day it was asked, as the ``now`` of a request; None if unknown."""
+        return f"{self.asked}T23:59:59+00:00" if self.asked else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +86,7 @@ def load_questions(queries: Path, qrels: Path) -> list[Question]:
                     relevant=frozenset(relevant.get(str(raw["_id"]), ())),
                     answers=answers,
                     answerable=bool(meta.get("answerable", bool(answers))),
+                    asked=meta.get("date"),
                 )
             )
     return questions

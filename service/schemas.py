@@ -2,7 +2,7 @@
 definitions, so they cannot drift apart.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Self
 
 from pydantic import (
@@ -90,6 +90,13 @@ class _Filtered(_Strict):
         max_length=500,
         description="Only documents whose id starts with this (a folder or collection).",
     )
+    now: Moment | None = Field(
+        None,
+        description=(
+            "The moment of asking (ISO 8601), which time words in the text ('this week', "
+            "'yesterday', 'in July') are read against; default: the current time."
+        ),
+    )
 
     @model_validator(mode="after")
     def _range_is_not_empty(self) -> Self:
@@ -101,6 +108,10 @@ class _Filtered(_Strict):
                 f"{self.published_before}: no article can match"
             )
         return self
+
+    def moment(self) -> datetime:
+        """``now`` as an aware datetime (naive = UTC), or the current time."""
+        return as_utc(datetime.fromisoformat(self.now)) if self.now else datetime.now(UTC)
 
     def filters(self) -> Filters:
         return Filters(
@@ -117,7 +128,7 @@ class SearchRequest(_Filtered):
 
     def search_query(self) -> SearchQuery:
         """The engine's query object for this request (``service/engine/query.py``)."""
-        return SearchQuery(text=self.query, k=self.k, filters=self.filters())
+        return SearchQuery(self.query, self.k, self.filters(), self.moment())
 
 
 class AskRequest(_Filtered):
@@ -126,7 +137,7 @@ class AskRequest(_Filtered):
 
     def search_query(self) -> SearchQuery:
         """The engine's query object for this request (``service/engine/query.py``)."""
-        return SearchQuery(text=self.question, k=self.k, filters=self.filters())
+        return SearchQuery(self.question, self.k, self.filters(), self.moment())
 
 
 class DocumentRequest(_Strict):
@@ -165,9 +176,29 @@ class SearchResult(BaseModel):
     )
 
 
+class Interpreted(BaseModel):
+    """The publication dates the query's time words were read as (preferred, not required)."""
+
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    published_after: datetime
+    published_before: datetime
+    from_: str = Field(alias="from", description="The words they were read from.")
+
+
+INTERPRETED = Field(
+    None,
+    description=(
+        "What the time words of the text ('this week', 'yesterday', 'in July') were read as: "
+        "articles published then rank higher. null when the text has none."
+    ),
+)
+
+
 class SearchResponse(BaseModel):
     query: str
     results: list[SearchResult]
+    interpreted: Interpreted | None = INTERPRETED
     took_ms: float
 
 
@@ -209,6 +240,7 @@ class AskResponse(BaseModel):
     answer: Answer | None
     reason: str | None = Field(None, description="Why there is no answer, when there is none.")
     passages: list[SearchResult]
+    interpreted: Interpreted | None = INTERPRETED
     took_ms: float
 
 

@@ -20,6 +20,7 @@ from service.schemas import (
     Citation,
     DocumentRequest,
     DocumentResponse,
+    Interpreted,
     SearchRequest,
     SearchResponse,
     SearchResult,
@@ -95,10 +96,18 @@ def _passage_lines(results: list[SearchResult]) -> list[str]:
     return [f"[{r.rank}] {quote(r.text)} — {cite(r.citation)}" for r in results]
 
 
+def render_interpreted(interpreted: Interpreted | None) -> list[str]:
+    """The line saying what the time words were read as, if there were any."""
+    if interpreted is None:
+        return []
+    after, before = interpreted.published_after.date(), interpreted.published_before.date()
+    return [f"(Read {interpreted.from_!r} as published {after} to {before}: preferred.)"]
+
+
 def render_search(response: SearchResponse) -> str:
     if not response.results:
         return f"No passages found for {response.query!r}."
-    return "\n".join(_passage_lines(response.results))
+    return "\n".join([*render_interpreted(response.interpreted), *_passage_lines(response.results)])
 
 
 def render_ask(response: AskResponse) -> str:
@@ -113,6 +122,7 @@ def render_ask(response: AskResponse) -> str:
             listed = [f"{i}. {quote(p.text)} — {cite(p.citation)}" for i, p in enumerate(parts, 1)]
             head = "\n".join([f"Answer, in {len(parts)} parts ({sure}):", *listed])
         title = "Supporting passages:"
+    head = "\n".join([*render_interpreted(response.interpreted), head])
     if not response.passages:
         return head
     return "\n".join([head, "", title, *_passage_lines(response.passages)])

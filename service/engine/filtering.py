@@ -59,6 +59,18 @@ class DocumentFacets:
     def _ids(self) -> np.ndarray:
         return np.array([doc.doc_id for doc in self.snapshot.documents], dtype=object)
 
+    def published_between(self, after: datetime | None, before: datetime | None) -> np.ndarray:
+        """Which documents were published from ``after`` to ``before`` (inclusive, either
+        open); a document without a date never is."""
+        published = self._published
+        inside = ~np.isnan(published)
+        with np.errstate(invalid="ignore"):
+            if after is not None:
+                inside &= published >= as_utc(after).timestamp()
+            if before is not None:
+                inside &= published <= as_utc(before).timestamp()
+        return inside
+
     def passage_mask(self, filters: Filters) -> np.ndarray | None:
         """Which passages ``filters`` allows (a boolean array by passage id); None for no
         filter at all, so that unfiltered queries pay nothing."""
@@ -68,11 +80,8 @@ class DocumentFacets:
         if filters.sources:
             wanted = [source.casefold() for source in filters.sources]
             documents &= np.isin(self._sources, wanted)
-        with np.errstate(invalid="ignore"):  # NaN (no date) compares False: excluded
-            if filters.published_after is not None:
-                documents &= self._published >= as_utc(filters.published_after).timestamp()
-            if filters.published_before is not None:
-                documents &= self._published <= as_utc(filters.published_before).timestamp()
+        if filters.published_after is not None or filters.published_before is not None:
+            documents &= self.published_between(filters.published_after, filters.published_before)
         if filters.doc_id_prefix:
             prefix = filters.doc_id_prefix
             documents &= np.array([doc_id.startswith(prefix) for doc_id in self._ids], dtype=bool)

@@ -50,3 +50,5 @@ class SearchQuery:
     text: str
     k: int
     filters: Filters = NO_FILTERS
+    now: datetime | None = None
+    """The moment of asking, which time words ("this week") are read against; None: now."""

@@ -3,7 +3,7 @@ the scoring of every candidate by every signal.
 
 A retriever proposes the passages it ranks best for a query; which ones propose is chosen by
 name (``RETRIEVERS``, ``make_retrievers``), from the retrieval mode in the settings. Whoever
-proposed a candidate, ``Evidence`` then scores it by all four signals (``Signals``), reading
+proposed a candidate, ``Evidence`` then scores it by all five signals (``Signals``), reading
 only the candidates' rows of the memory-mapped vectors and the query's BM25 postings, so
 nothing here grows with the corpus. The searcher fuses those signals and never touches an
 index file itself.
@@ -14,6 +14,7 @@ inside retrieval rather than on its results.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 import numpy as np
@@ -24,6 +25,7 @@ from service.engine.cues import QuestionCues
 from service.engine.filtering import EXACT_MAX, DocumentFacets
 from service.engine.query import SearchQuery
 from service.engine.signals import Signals, TermWeights
+from service.engine.timewords import TimeRange, interpret
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,8 @@ class PreparedQuery:
     matches: LexicalMatches
     allowed: np.ndarray | None
     """The passages the query's filters allow (boolean by passage id); None: all of them."""
+    time_range: TimeRange | None
+    """What the question's time words name, relative to the query's ``now``."""
 
 
 class Retriever(Protocol):
@@ -117,12 +121,13 @@ class Evidence:
     def prepare(self, query: SearchQuery) -> PreparedQuery:
         terms = query_terms(query.text)
         allowed = self.facets.passage_mask(query.filters)
-        return PreparedQuery(query, terms, self.snapshot.lexical.match(terms), allowed)
+        when = interpret(query.text, query.now or datetime.now(UTC))
+        return PreparedQuery(query, terms, self.snapshot.lexical.match(terms), allowed, when)
 
     def signals(
         self, query: PreparedQuery, query_vector: np.ndarray, passage_ids: np.ndarray
     ) -> Signals:
-        """All four signals of the distinct, sorted ``passage_ids``."""
+        """All five signals of the distinct, sorted ``passage_ids``."""
         snapshot = self.snapshot
         rows = snapshot.passages[passage_ids]
         firsts = rows["first"].astype(np.int64)
@@ -151,7 +156,14 @@ class Evidence:
             sentence_ids=distinct,
             sentence_dense=sentence_dense,
             cues=QuestionCues.of(query.query.text),
+            in_time=self._in_time(query.time_range, rows["doc"]),
         )
+
+    def _in_time(self, when: TimeRange | None, documents: np.ndarray) -> np.ndarray:
+        if when is None:
+            return np.zeros(len(documents))
+        inside = self.facets.published_between(when.after, when.before)
+        return inside[documents].astype(np.float64)
 
 
 def distinct_ids(ids: np.ndarray) -> np.ndarray:

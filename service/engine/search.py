@@ -1,7 +1,7 @@
 """Searcher: from a query to ranked passages of one index generation.
 
 Hybrid retrieval. Candidates are the passages the retrievers propose (``retrieval.py``: FAISS
-and BM25 by default); each is scored by four signals (``Signals``), fused by a weighted sum.
+and BM25 by default); each is scored by five signals (``Signals``), fused by a weighted sum.
 The sentence-level signal matters because a question is usually answered by one sentence,
 whose match a whole passage dilutes. BM25 is divided by the query's best score so that it lives
 on the same 0..1 scale as cosines whatever the query's length. The weights were fitted on half
@@ -50,6 +50,7 @@ DEFAULT_WEIGHTS = FusionWeights(
     dense_sentence=0.4,
     lexical_passage=0.2,
     coverage=0.2,
+    time=0.2,
 )
 
 

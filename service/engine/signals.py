@@ -32,12 +32,15 @@ class TermWeights:
 
 @dataclass(frozen=True, slots=True)
 class FusionWeights:
-    """Weights of the four signals in a passage's fused score (``Signals``)."""
+    """Weights of the five signals in a passage's fused score (``Signals``)."""
 
     dense_passage: float
     dense_sentence: float
     lexical_passage: float
     coverage: float
+    time: float = 0.0
+    """The bonus of a passage whose article was published in the range the question's time
+    words name ("this week"); in every mode."""
 
     def only(self, mode: RetrievalMode) -> "FusionWeights":
         """These weights restricted to one family of signals, for comparisons."""
@@ -48,6 +51,7 @@ class FusionWeights:
             self.dense_sentence * dense,
             self.lexical_passage * lexical,
             self.coverage * lexical,
+            self.time,
         )
 
 
@@ -59,6 +63,7 @@ class Signals:
     dense sentence   best cosine of the question and one of the passage's sentences
     lexical passage  BM25 of the passage (title included), divided by the query's best BM25
     coverage         idf-weighted share of the question's terms the passage or title contains
+    time             its article was published when the question's time words say (0 or 1)
     """
 
     query_vector: np.ndarray
@@ -77,6 +82,9 @@ class Signals:
     """Cosine of the question with each of ``sentence_ids``."""
     cues: QuestionCues
     """What kind of answer the question asks for (``cues.py``)."""
+    in_time: np.ndarray
+    """1 for a candidate whose article was published in the question's time range, else 0
+    (all 0 without time words)."""
 
     def sentence_cosines(self, first: int, last: int) -> np.ndarray:
         """Cosines of the sentences ``first..last`` of one candidate (all in ``sentence_ids``,
@@ -90,6 +98,7 @@ class Signals:
             + weights.dense_sentence * self.dense_sentence
             + weights.lexical_passage * self.lexical_passage
             + weights.coverage * self.coverage
+            + weights.time * self.in_time
         )
 
 

@@ -8,11 +8,14 @@ has no loop of its own.
 """
 
 import time
+from datetime import UTC, datetime
 
 from service.engine.answer import Abstention, choose_answer
 from service.engine.parts import answer_parts
+from service.engine.query import SearchQuery
 from service.engine.search import Searcher
 from service.engine.signals import Hit
+from service.engine.timewords import interpret
 from service.errors import DocumentNotFound
 from service.schemas import (
     Answer,
@@ -21,6 +24,7 @@ from service.schemas import (
     AskResponse,
     Citation,
     DocumentResponse,
+    Interpreted,
     SearchRequest,
     SearchResponse,
     SearchResult,
@@ -30,13 +34,20 @@ from service.schemas import (
 
 async def search(searcher: Searcher, request: SearchRequest) -> SearchResponse:
     began = time.perf_counter()
-    hits = await searcher.search_async(request.search_query())
-    return SearchResponse(query=request.query, results=_results(hits), took_ms=_ms_since(began))
+    query = request.search_query()
+    hits = await searcher.search_async(query)
+    return SearchResponse(
+        query=request.query,
+        results=_results(hits),
+        interpreted=_interpreted(query),
+        took_ms=_ms_since(began),
+    )
 
 
 async def ask(searcher: Searcher, request: AskRequest, abstention: Abstention) -> AskResponse:
     began = time.perf_counter()
-    hits = await searcher.search_async(request.search_query())
+    query = request.search_query()
+    hits = await searcher.search_async(query)
     chosen, reason = choose_answer(hits, abstention)
     answer = None
     if chosen is not None:
@@ -56,6 +67,7 @@ async def ask(searcher: Searcher, request: AskRequest, abstention: Abstention) -
         answer=answer,
         reason=reason,
         passages=_results(hits),
+        interpreted=_interpreted(query),
         took_ms=_ms_since(began),
     )
 
@@ -99,6 +111,16 @@ def _results(hits: list[Hit]) -> list[SearchResult]:
         )
         for rank, hit in enumerate(hits, start=1)
     ]
+
+
+def _interpreted(query: SearchQuery) -> Interpreted | None:
+    """What the search read the query's time words as (the same function and moment)."""
+    when = interpret(query.text, query.now or datetime.now(UTC))
+    if when is None:
+        return None
+    return Interpreted.model_validate(
+        {"published_after": when.after, "published_before": when.before, "from": when.phrase}
+    )
 
 
 def _ms_since(began: float) -> float:

@@ -156,3 +156,24 @@ def test_the_client_and_the_mcp_tool_schema_take_the_filters(server: RunningServ
     for name in ("search", "ask"):
         properties = TOOLS[name].input_schema()["properties"]
         assert {"source", "published_after", "published_before", "doc_id_prefix"} <= set(properties)
+
+
+def test_time_words_prefer_articles_of_that_time_and_are_reported(server: RunningServer) -> None:
+    """'in January' asked in March 2024 means January 2024: the one article of then (among
+    300 July 2023 wire copies) comes first, and the response says how it was read."""
+    params = {"q": "ferry in January", "now": "2024-03-14T12:00:00+00:00", "k": "3"}
+    reply = httpx.get(f"{server.base_url}/search", params=params).json()
+    assert reply["results"][0]["citation"]["doc_id"] == "local/harbour"
+    assert reply["interpreted"] == {
+        "published_after": "2024-01-01T00:00:00Z",
+        "published_before": "2024-01-31T23:59:59.999999Z",
+        "from": "in January",
+    }
+    from service.schemas import SearchResponse
+    from service.tools import render_search
+
+    text = render_search(SearchResponse.model_validate(reply))
+    assert text.startswith("(Read 'in January' as published 2024-01-01 to 2024-01-31")
+    plain = httpx.get(f"{server.base_url}/ask", params={"q": "ferry", "k": "3"}).json()
+    assert plain["interpreted"] is None
+    assert plain["passages"][0]["citation"]["doc_id"].startswith("wire/")

@@ -231,6 +231,14 @@ def test_filters_reach_the_api_and_the_url(tab: Tab, api: httpx.Client) -> None:
     expect(tab.page.locator("#notice.error")).to_contain_text("no article can match")
 
 
+def test_the_page_says_how_it_read_time_words(tab: Tab) -> None:
+    tab.open("/?" + str(httpx.QueryParams({"q": "what did the allies hear this week?"})))
+    expect(tab.page.locator("#interpreted")).to_contain_text("Read “this week” as published")
+    tab.ask(PHASES)
+    expect(tab.page.locator("#answer")).to_be_visible()
+    expect(tab.page.locator("#interpreted")).to_be_hidden()
+
+
 def test_a_shared_url_runs_its_question_on_load(tab: Tab) -> None:
     tab.open("/?" + str(httpx.QueryParams({"q": PHASES})))
     expect(tab.page.locator("#q")).to_have_value(PHASES)

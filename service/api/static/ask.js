@@ -36,6 +36,7 @@ function filtersFromUrl() {
 }
 
 function clearResults() {
+  document.getElementById("interpreted").hidden = true;
   answerCard.hidden = true;
   noAnswerCard.hidden = true;
   passagesSection.hidden = true;
@@ -73,6 +74,13 @@ function passageItem(result, question) {
 }
 
 function render(body) {
+  const interpreted = document.getElementById("interpreted");
+  const when = body.interpreted;
+  interpreted.hidden = !when;
+  interpreted.textContent = when
+    ? `Read “${when.from}” as published ${when.published_after.slice(0, 10)} to ` +
+      `${when.published_before.slice(0, 10)}: those articles rank higher.`
+    : "";
   if (body.answer) {
     document.getElementById("asked").textContent = body.question;
     const parts = body.answer.parts;
