@@ -43,6 +43,7 @@ from service.engine.answer import (
 )
 from service.engine.query import SearchQuery
 from service.engine.search import Searcher
+from service.engine.timewords import interpret
 from service.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,8 +66,8 @@ def qrels_of(folder: Path) -> Path:
 def query_of(question: Question) -> SearchQuery:
     """The query ``/ask`` would run for ``question``, asked when it was (news sets)."""
     moment = question.moment()
-    now = datetime.fromisoformat(moment) if moment else None
-    return SearchQuery(question.text, ASK_K, now=now)
+    when = interpret(question.text, datetime.fromisoformat(moment)) if moment else None
+    return SearchQuery(question.text, ASK_K, time_range=when)
 
 
 def cases_of(searcher: Searcher, questions: Sequence[Question]) -> list[Case]:

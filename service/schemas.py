@@ -16,6 +16,7 @@ from pydantic import (
 
 from service.engine.filtering import as_utc
 from service.engine.query import Filters, SearchQuery
+from service.engine.timewords import interpret
 
 MAX_QUERY_CHARS = 1000
 MAX_K = 50
@@ -29,14 +30,19 @@ TopK = Annotated[int, Field(ge=1, le=MAX_K, description="How many passages to re
 
 
 MAX_SOURCES = 20
+YEARS = range(1800, 2201)
+"""Dates outside these years are refused: the ranges read from them ("this week" before
+0001-01-03, the day after 9999-12-31) would overflow Python's datetimes."""
 
 
 def _iso_moment(value: str) -> str:
     """An ISO 8601 date (``2023-07-01``) or datetime (``2023-07-01T12:00:00+02:00``)."""
     try:
-        datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"not an ISO 8601 date or datetime: {value!r}") from None
+    if moment.year not in YEARS:
+        raise ValueError(f"{value!r} is outside the years {YEARS.start}-{YEARS.stop - 1}")
     return value
 
 
@@ -128,7 +134,7 @@ class SearchRequest(_Filtered):
 
     def search_query(self) -> SearchQuery:
         """The engine's query object for this request (``service/engine/query.py``)."""
-        return SearchQuery(self.query, self.k, self.filters(), self.moment())
+        return SearchQuery(self.query, self.k, self.filters(), interpret(self.query, self.moment()))
 
 
 class AskRequest(_Filtered):
@@ -137,7 +143,9 @@ class AskRequest(_Filtered):
 
     def search_query(self) -> SearchQuery:
         """The engine's query object for this request (``service/engine/query.py``)."""
-        return SearchQuery(self.question, self.k, self.filters(), self.moment())
+        return SearchQuery(
+            self.question, self.k, self.filters(), interpret(self.question, self.moment())
+        )
 
 
 class DocumentRequest(_Strict):

@@ -277,7 +277,6 @@ class AnswerSentence:
     hit: Hit
     start: int
     end: int
-    evidence: float
     confidence: float
 
     @property
@@ -304,4 +303,4 @@ def choose_answer(
             f"(confidence {confidence:.2f} < threshold {abstention.min_confidence:.2f})"
         )
     start, end = best.highlight
-    return AnswerSentence(best, start, end, best.evidence, confidence), None
+    return AnswerSentence(best, start, end, confidence), None

@@ -19,14 +19,15 @@ from dataclasses import dataclass
 from enum import Enum
 
 from indexer.lexical import STOP_WORDS
+from service.engine.timewords import MONTHS, WEEKDAYS
 
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
     "thousands?|millions?|billions?|trillions?"
 )
 _NUMBER = re.compile(rf"\b(?:\d[\d,.]*|{_NUMBER_WORDS})\b", re.IGNORECASE)
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_MONTHS = "|".join(MONTHS)
+_DAYS = "|".join(WEEKDAYS)
 _TIME = re.compile(
     rf"\b(?:(?:19|20)\d\d|{_MONTHS}|{_DAYS})s?\b|"
     r"\b(?:yesterday|today|tonight|(?:last|next) (?:week|month|year))\b",

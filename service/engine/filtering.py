@@ -59,10 +59,12 @@ class DocumentFacets:
     def _ids(self) -> np.ndarray:
         return np.array([doc.doc_id for doc in self.snapshot.documents], dtype=object)
 
-    def published_between(self, after: datetime | None, before: datetime | None) -> np.ndarray:
-        """Which documents were published from ``after`` to ``before`` (inclusive, either
-        open); a document without a date never is."""
-        published = self._published
+    def published_between(
+        self, after: datetime | None, before: datetime | None, documents: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Which documents (all, or the rows ``documents``) were published from ``after`` to
+        ``before`` (inclusive, either open); a document without a date never is."""
+        published = self._published if documents is None else self._published[documents]
         inside = ~np.isnan(published)
         with np.errstate(invalid="ignore"):
             if after is not None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from service.engine.timewords import TimeRange
+
 RetrievalMode = Literal["hybrid", "dense", "lexical"]
 
 PROPOSERS: dict[RetrievalMode, tuple[str, ...]] = {
@@ -50,5 +52,6 @@ class SearchQuery:
     text: str
     k: int
     filters: Filters = NO_FILTERS
-    now: datetime | None = None
-    """The moment of asking, which time words ("this week") are read against; None: now."""
+    time_range: TimeRange | None = None
+    """What the text's time words ("this week") name, read once against the moment of asking
+    (``timewords.interpret``): preferred in ranking and reported in the response."""

@@ -14,7 +14,6 @@ inside retrieval rather than on its results.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Protocol
 
 import numpy as np
@@ -25,7 +24,7 @@ from service.engine.cues import QuestionCues
 from service.engine.filtering import EXACT_MAX, DocumentFacets
 from service.engine.query import SearchQuery
 from service.engine.signals import Signals, TermWeights
-from service.engine.timewords import TimeRange, interpret
+from service.engine.timewords import TimeRange
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +37,6 @@ class PreparedQuery:
     matches: LexicalMatches
     allowed: np.ndarray | None
     """The passages the query's filters allow (boolean by passage id); None: all of them."""
-    time_range: TimeRange | None
-    """What the question's time words name, relative to the query's ``now``."""
 
 
 class Retriever(Protocol):
@@ -121,8 +118,7 @@ class Evidence:
     def prepare(self, query: SearchQuery) -> PreparedQuery:
         terms = query_terms(query.text)
         allowed = self.facets.passage_mask(query.filters)
-        when = interpret(query.text, query.now or datetime.now(UTC))
-        return PreparedQuery(query, terms, self.snapshot.lexical.match(terms), allowed, when)
+        return PreparedQuery(query, terms, self.snapshot.lexical.match(terms), allowed)
 
     def signals(
         self, query: PreparedQuery, query_vector: np.ndarray, passage_ids: np.ndarray
@@ -156,14 +152,13 @@ class Evidence:
             sentence_ids=distinct,
             sentence_dense=sentence_dense,
             cues=QuestionCues.of(query.query.text),
-            in_time=self._in_time(query.time_range, rows["doc"]),
+            in_time=self._in_time(query.query.time_range, rows["doc"]),
         )
 
     def _in_time(self, when: TimeRange | None, documents: np.ndarray) -> np.ndarray:
         if when is None:
             return np.zeros(len(documents))
-        inside = self.facets.published_between(when.after, when.before)
-        return inside[documents].astype(np.float64)
+        return self.facets.published_between(when.after, when.before, documents).astype(np.float64)
 
 
 def distinct_ids(ids: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-_MONTHS = (
+MONTHS = (
     "january",
     "february",
     "march",
@@ -30,16 +30,16 @@ _MONTHS = (
     "november",
     "december",
 )
-_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _PHRASE = re.compile(
     r"\b(?:(?P<rolling>(?:this|the) (?:past )?week|past week)"
     r"|(?P<last_week>last week)"
     r"|(?P<today>today)|(?P<yesterday>yesterday)"
     r"|(?P<this_month>this month)|(?P<last_month>last month)"
     r"|(?P<this_year>this year)|(?P<last_year>last year)"
-    r"|(?:in|during) (?P<month>" + "|".join(_MONTHS) + r")(?: (?P<month_year>(?:19|20)\d\d))?"
+    r"|(?:in|during) (?P<month>" + "|".join(MONTHS) + r")(?: (?P<month_year>(?:19|20)\d\d))?"
     r"|(?P<prep>in|during|since) (?P<year>(?:19|20)\d\d)"
-    r"|since (?P<weekday>" + "|".join(_DAYS) + r"))\b",
+    r"|since (?P<weekday>" + "|".join(WEEKDAYS) + r"))\b",
     re.IGNORECASE,
 )
 
@@ -97,7 +97,7 @@ def interpret(text: str, now: datetime) -> TimeRange | None:
     elif found == "last_year":
         after, before = _year(now.year - 1)
     elif found in ("month", "month_year"):
-        month = _MONTHS.index(match.group("month").lower()) + 1
+        month = MONTHS.index(match.group("month").lower()) + 1
         given = match.group("month_year")
         # "in July" without a year: the latest July that has begun.
         year = int(given) if given else now.year - (month > now.month)
@@ -107,6 +107,6 @@ def interpret(text: str, now: datetime) -> TimeRange | None:
         if match.group("prep").lower() == "since":
             before = now
     else:  # since <weekday>: its latest occurrence before today, or today itself
-        weekday = _DAYS.index(match.group("weekday").lower())
+        weekday = WEEKDAYS.index(match.group("weekday").lower())
         after, before = today - ((today.weekday() - weekday) % 7) * day, now
     return TimeRange(after, before, match.group(0))

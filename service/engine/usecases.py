@@ -8,14 +8,12 @@ has no loop of its own.
 """
 
 import time
-from datetime import UTC, datetime
 
 from service.engine.answer import Abstention, choose_answer
 from service.engine.parts import answer_parts
 from service.engine.query import SearchQuery
 from service.engine.search import Searcher
 from service.engine.signals import Hit
-from service.engine.timewords import interpret
 from service.errors import DocumentNotFound
 from service.schemas import (
     Answer,
@@ -54,7 +52,7 @@ async def ask(searcher: Searcher, request: AskRequest, abstention: Abstention) -
         parts = answer_parts(request.question, hits, chosen.hit)
         answer = Answer(
             text=chosen.text,
-            score=round(chosen.evidence, 4),
+            score=round(chosen.hit.evidence, 4),
             confidence=round(chosen.confidence, 4),
             citation=_citation(chosen.hit, chosen.start, chosen.end),
             parts=[
@@ -114,8 +112,8 @@ def _results(hits: list[Hit]) -> list[SearchResult]:
 
 
 def _interpreted(query: SearchQuery) -> Interpreted | None:
-    """What the search read the query's time words as (the same function and moment)."""
-    when = interpret(query.text, query.now or datetime.now(UTC))
+    """What the search read the query's time words as."""
+    when = query.time_range
     if when is None:
         return None
     return Interpreted.model_validate(

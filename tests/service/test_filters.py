@@ -128,6 +128,9 @@ def test_get_post_and_repeated_sources_agree(server: RunningServer) -> None:
             "no article can match",
         ),
         ({"k": "5", "doc_id_prefix": ""}, "doc_id_prefix: String should have at least 1"),
+        ({"published_before": "9999-12-31"}, "outside the years 1800-2200"),
+        ({"now": "0001-01-01"}, "now: Value error, '0001-01-01' is outside the years"),
+        ({"now": "2024-13-01"}, "now: Value error, not an ISO 8601"),
         ({"k": "5&k=6"}, "k: Input should be a valid integer"),
     ],
 )
