@@ -8,24 +8,19 @@ both on this machine at the same time, idle but for the one being measured. Ever
 asked once first so that both have its vector cached: what remains is HTTP, routing, search and
 serialization, the part the fast path takes a share of. Then, in alternating rounds (each side
 first in every other round, as the machine's speed drifts), the p50 of ``GET /search`` at one
-client and the requests/s with 8 clients. Prints the medians over rounds and their ratios.
+client and the requests/s with 8 clients (``benchmarks.ab``). Prints the medians over rounds
+and their ratios.
 """
 
 import argparse
 import os
 import runpy
-import statistics
 import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.evaluate import cached_index
-from benchmarks.questions import load_questions
-from benchmarks.speed import REPO, free_port, latencies_at_one, load, start_service
-from indexer import make_embedder
-from service.settings import ServiceSettings
-
-SQUAD = REPO.parent / "shared" / "data" / "squad2-dev-sample"
+from benchmarks.ab import alternate, print_table, squad_index_and_questions
+from benchmarks.speed import REPO, free_port, load, start_service
 
 
 def serve_plain(argv: list[str]) -> int:
@@ -60,34 +55,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fast_path", description=__doc__)
     parser.add_argument("--rounds", type=int, default=6)
     options = parser.parse_args(args)
-    settings = ServiceSettings(**{})
-    index_dir = cached_index(SQUAD / "corpus.jsonl", settings, make_embedder(settings))
-    questions = [
-        q.text for q in load_questions(SQUAD / "queries.jsonl", SQUAD / "qrels" / "test.tsv")
-    ]
+    index_dir, questions = squad_index_and_questions()
     env = {**os.environ, "NEWSQA_QUERY_CACHE_SIZE": "4096", "PYTHONPATH": str(REPO)}
     servers = {side: start(index_dir, side == "plain", env) for side in ("fast path", "plain")}
-    p50: dict[str, list[float]] = {side: [] for side in servers}
-    rps: dict[str, list[float]] = {side: [] for side in servers}
+    ports = {side: port for side, (_, port) in servers.items()}
     try:
-        for _, port in servers.values():
+        for port in ports.values():
             load(port, questions, 8)  # every query vector cached, not measured
-        for number in range(options.rounds):
-            order = list(servers) if number % 2 else list(reversed(servers))
-            for side in order:
-                port = servers[side][1]
-                p50[side].append(statistics.median(latencies_at_one(port, questions[:300])) * 1000)
-                rps[side].append(load(port, questions[300:1300], 8)[0])
+        figures = alternate(ports, options.rounds, lambda _: (questions[:300], questions[300:1300]))
     finally:
         for process, _ in servers.values():
             process.terminate()
             process.wait(timeout=30)
-    print(f"\n{options.rounds} alternating rounds, SQuAD sample index, query vectors cached\n")
-    print("| figure | fast path | plain FastAPI routes | fast path / plain |")
-    print("| --- | ---: | ---: | ---: |")
-    for name, values in (("GET /search p50 ms, 1 client", p50), ("requests/s, 8 clients", rps)):
-        fast, plain = statistics.median(values["fast path"]), statistics.median(values["plain"])
-        print(f"| {name} | {fast:.2f} | {plain:.2f} | {fast / plain:.3f} |")
+    print_table(
+        f"{options.rounds} alternating rounds, SQuAD sample index, query vectors cached", figures
+    )
     return 0
 
 

@@ -119,15 +119,17 @@ def start_service(
     env: dict[str, str],
     workers: int = 1,
     command: list[str] | None = None,
+    cwd: Path = REPO,
 ) -> tuple[subprocess.Popen, float]:
     """Start ``python -m service`` (or ``command``, which takes the same options after the
-    index) and return it with the seconds until /ready answered 200."""
+    index) in ``cwd`` (whose ``service`` it runs) and return it with the seconds until /ready
+    answered 200."""
     began = time.perf_counter()
     command = command or [sys.executable, "-m", "service", "--index-dir", str(index_dir)]
     process = subprocess.Popen(
         [*command, "--port", str(port), "--workers", str(workers)],
         env=env,
-        cwd=REPO,
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -31,11 +31,12 @@ SQuAD (``python -m benchmarks.answer_fit``), the margin and the evidence thresho
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from itertools import pairwise
+from typing import cast
 
 import numpy as np
 
 from indexer import IndexSnapshot, PassageRef
-from service.engine.cues import consensus, is_question
+from service.engine.cues import AnswerKind, consensus, is_question, mentions
 from service.engine.signals import Hit, Signals
 
 
@@ -85,6 +86,9 @@ EVIDENCE_DENSE = 0.7
 LENGTH_CAP = 400
 # An article this long has a lede; a shorter text (a paragraph, a note) need not.
 LEDE_MIN_CHARS = 1500
+# Sentences whose mentions (``cues.mentions``) a scorer keeps, ~200 bytes each; it forgets
+# them all when full.
+MENTIONS_KEPT = 200_000
 # The previous sentence is the question echoed (a quiz page) when it covers this much of it.
 ECHO_COVERAGE = 0.6
 
@@ -182,37 +186,94 @@ class SentenceScorer:
         self._vector = weights.vector()
         self.pair_margin = pair_margin
         self.evidence_dense = evidence_dense
+        self._mentioned: dict[tuple[AnswerKind, int], tuple[str, ...]] = {}
 
     def candidates(self, passage: PassageRef, signals: Signals) -> SentenceCandidates:
         """The signals of each sentence of ``passage`` for the query behind ``signals``."""
-        first, last = passage.first_sentence, passage.last_sentence
-        rows = self.snapshot.sentences[first : last + 1]
+        return self.candidates_of([passage], signals)[0]
+
+    def candidates_of(
+        self, passages: Sequence[PassageRef], signals: Signals
+    ) -> list[SentenceCandidates]:
+        """``candidates`` of each of ``passages``, computed over all their sentences at once:
+        a few numpy operations on one array cost what they would on each passage's handful
+        of rows, so a search pays for its sentence signals about once, not once per hit."""
+        firsts = np.array([passage.first_sentence for passage in passages], dtype=np.int64)
+        counts = np.array([passage.last_sentence for passage in passages]) - firsts + 1
+        bounds = np.concatenate(([0], np.cumsum(counts)))
+        heads = bounds[:-1]
+        # The sentence ids of every passage, one after another.
+        ids = np.arange(bounds[-1]) + np.repeat(firsts - heads, counts)
+        rows = self.snapshot.sentences[ids]
+        starts, ends = rows["start"].astype(np.int64), rows["end"].astype(np.int64)
         terms = signals.term_weights
-        own = self.snapshot.lexical.sentences_containing(passage.passage_id, terms.ids, len(rows))
-        # The context of sentence i is sentence i with sentence i - 1.
+        lexical = self.snapshot.lexical
+        own = np.concatenate(
+            [
+                lexical.sentences_containing(passage.passage_id, terms.ids, int(count))
+                for passage, count in zip(passages, counts.tolist(), strict=True)
+            ],
+            axis=1,
+        )
+        # The context of sentence i is sentence i with sentence i - 1 of the same passage.
         context = own.copy()
         context[:, 1:] |= own[:, :-1]
+        context[:, heads] = own[:, heads]
         coverage = terms.coverage_by_sentence(own)
-        spans = list(zip(rows["start"].tolist(), rows["end"].tolist(), strict=True))
-        text = passage.document.text
-        sentences = [text[start:end] for start, end in spans]
+        texts = [passage.document.text for passage in passages]
+        sentences = [
+            text[start:end]
+            for text, first, last in zip(texts, heads.tolist(), bounds[1:].tolist(), strict=True)
+            for start, end in zip(
+                starts[first:last].tolist(), ends[first:last].tolist(), strict=True
+            )
+        ]
         question = np.array([is_question(s) for s in sentences], dtype=np.float64)
-        answers = [signals.cues.answers_of_kind(s) for s in sentences]
+        cues = signals.cues
+        answers = [
+            cues.answers_in(found) for found in self._mentions(cues.kind, ids.tolist(), sentences)
+        ]
         echoed = question * (coverage >= ECHO_COVERAGE)
-        return SentenceCandidates(
-            spans=spans,
-            dense=np.asarray(signals.sentence_cosines(first, last), dtype=np.float64),
-            coverage=coverage,
-            context=terms.coverage_by_sentence(context),
-            answers=answers,
-            kind=np.array([float(bool(found)) for found in answers]),
-            length=np.array([min(len(s), LENGTH_CAP) / LENGTH_CAP for s in sentences]),
-            lede=np.array(
-                [float(start == 0 and len(text) >= LEDE_MIN_CHARS) for start, _ in spans]
-            ),
-            question=question,
-            after_question=np.concatenate(([0.0], echoed[:-1])),
-        )
+        after_question = np.concatenate(([0.0], echoed[:-1]))
+        after_question[heads] = 0.0
+        long_article = np.repeat([len(text) >= LEDE_MIN_CHARS for text in texts], counts)
+        columns = {
+            "dense": signals.sentence_dense[np.searchsorted(signals.sentence_ids, ids)],
+            "coverage": coverage,
+            "context": terms.coverage_by_sentence(context),
+            "kind": np.array([float(bool(found)) for found in answers]),
+            "length": np.minimum(ends - starts, LENGTH_CAP) / LENGTH_CAP,
+            "lede": ((starts == 0) & long_article).astype(np.float64),
+            "question": question,
+            "after_question": after_question,
+        }
+        spans = list(zip(starts.tolist(), ends.tolist(), strict=True))
+        return [
+            SentenceCandidates(
+                spans=spans[first:last],
+                answers=answers[first:last],
+                **{name: values[first:last] for name, values in columns.items()},
+            )
+            for first, last in zip(heads.tolist(), bounds[1:].tolist(), strict=True)
+        ]
+
+    def _mentions(
+        self, kind: AnswerKind, ids: list[int], sentences: list[str]
+    ) -> list[tuple[str, ...]]:
+        """``cues.mentions`` of the sentences ``ids`` (whose texts are ``sentences``), kept for
+        this generation: finding them is most of the cost of the sentence signals, and a
+        story's sentences come back in every search about it."""
+        kept = self._mentioned
+        found = [kept.get((kind, sentence)) for sentence in ids]
+        missing = [row for row, mentioned in enumerate(found) if mentioned is None]
+        if missing:
+            if len(kept) + len(missing) > MENTIONS_KEPT:
+                kept.clear()
+            for row, mentioned in zip(
+                missing, mentions(kind, [sentences[row] for row in missing]), strict=True
+            ):
+                found[row] = kept[(kind, ids[row])] = mentioned
+        return cast(list[tuple[str, ...]], found)
 
     def best(
         self,

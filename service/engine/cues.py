@@ -14,9 +14,11 @@ without a reader relied on (AskMSR).
 """
 
 import re
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from itertools import accumulate
 
 from indexer.lexical import STOP_WORDS
 from service.engine.timewords import MONTHS, WEEKDAYS
@@ -44,6 +46,8 @@ _TIME_QUESTION = re.compile(
     r"\bwhen\b|\b(?:what|which) (?:year|day|date|month|time)\b", re.IGNORECASE
 )
 _NAME_QUESTION = re.compile(r"\b(?:who|whom|whose|which|where)\b", re.IGNORECASE)
+# Joins sentences for one scan: no pattern above matches or crosses it.
+_SEPARATOR = "\0"
 
 
 class AnswerKind(Enum):
@@ -51,6 +55,9 @@ class AnswerKind(Enum):
     TIME = "time"
     NAME = "name"
     OTHER = "other"
+
+
+_PATTERNS = {AnswerKind.COUNT: _NUMBER, AnswerKind.TIME: _TIME, AnswerKind.NAME: _NAME}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,23 +82,40 @@ class QuestionCues:
     def answers_of_kind(self, sentence: str) -> frozenset[str]:
         """The numbers, dates or names (lower-cased) of the asked kind that ``sentence`` adds
         to the question: empty when it adds none, or the question asks for another kind."""
-        if self.kind is AnswerKind.COUNT:
-            found = (match.group(0).lower() for match in _NUMBER.finditer(sentence))
-        elif self.kind is AnswerKind.TIME:
-            found = (match.group(0).lower() for match in _TIME.finditer(sentence))
-        elif self.kind is AnswerKind.NAME:
-            found = (self._new_name(match.group(0)) for match in _NAME.finditer(sentence))
-        else:
-            return frozenset()
-        return frozenset(item for item in found if item and item not in self.words)
+        return self.answers_in(mentions(self.kind, [sentence])[0])
 
-    def _new_name(self, name: str) -> str:
-        """The words of ``name`` that neither the question nor a stop word accounts for."""
-        return " ".join(
-            word
-            for word in name.lower().split()
-            if word not in self.words and word not in STOP_WORDS
-        )
+    def answers_in(self, mentioned: Sequence[str]) -> frozenset[str]:
+        """Of what a sentence mentions of the asked kind (``mentions``), what adds to the
+        question: for a name, its words the question does not already say."""
+        items: Iterable[str] = mentioned
+        if self.kind is AnswerKind.NAME:
+            items = (
+                item
+                if self.words.isdisjoint(item.split())
+                else " ".join(word for word in item.split() if word not in self.words)
+                for item in mentioned
+            )
+        return frozenset(item for item in items if item and item not in self.words)
+
+
+def mentions(kind: AnswerKind, sentences: Sequence[str]) -> list[tuple[str, ...]]:
+    """Per sentence, the distinct numbers, dates or names of ``kind`` it mentions, lower-cased
+    (names without their stop words): what it offers any question asking for that kind.
+
+    One scan of all the sentences joined by a NUL, which no pattern matches or crosses, so
+    each match lies in one sentence and is found as it would be alone."""
+    pattern = _PATTERNS.get(kind)
+    if pattern is None:
+        return [()] * len(sentences)
+    ends = list(accumulate(len(sentence) + 1 for sentence in sentences))
+    found: list[dict[str, None]] = [{} for _ in sentences]
+    for match in pattern.finditer(_SEPARATOR.join(sentences)):
+        item = match.group(0).lower()
+        if kind is AnswerKind.NAME:
+            item = " ".join(word for word in item.split() if word not in STOP_WORDS)
+        if item:
+            found[bisect_right(ends, match.start())][item] = None
+    return [tuple(items) for items in found]
 
 
 def is_question(sentence: str) -> bool:

@@ -121,23 +121,27 @@ class Searcher:
         scores = signals.fused(self.weights)
         order = np.argsort(-scores, kind="stable")
         chosen: list[tuple[PassageRef, float, SentenceCandidates, ScoredSentence]] = []
-        # The kept passages' vectors, to drop copies of them (checked before scoring sentences:
-        # a syndicated story can fill the candidates with copies).
+        # The kept passages' vectors, to drop copies of them (a syndicated story can fill the
+        # candidates with copies).
         kept = np.zeros((k, signals.passage_vectors.shape[1]), dtype=np.float32)
-        for row in order:
-            vector = signals.passage_vectors[row]
-            if chosen and float((kept[: len(chosen)] @ vector).max()) >= DUPLICATE_COSINE:
-                continue
-            passage = self.snapshot.passage(int(signals.passage_ids[row]))
-            score = float(scores[row])
-            found = self.scorer.candidates(passage, signals)
-            alone = self.scorer.best(found, score, len(chosen))
-            if _overlaps_shown(passage, alone.span, [(p, s.span) for p, _, _, s in chosen]):
-                continue
-            kept[len(chosen)] = vector
-            chosen.append((passage, score, found, alone))
-            if len(chosen) == k:
-                break
+        position = 0
+        while len(chosen) < k and position < len(order):
+            # The sentence signals of as many next candidates as hits are missing, at once.
+            batch = order[position : position + k - len(chosen)]
+            position += len(batch)
+            passages = [self.snapshot.passage(int(signals.passage_ids[row])) for row in batch]
+            for row, passage, found in zip(
+                batch, passages, self.scorer.candidates_of(passages, signals), strict=True
+            ):
+                vector = signals.passage_vectors[row]
+                if chosen and float((kept[: len(chosen)] @ vector).max()) >= DUPLICATE_COSINE:
+                    continue
+                score = float(scores[row])
+                alone = self.scorer.best(found, score, len(chosen))
+                if _overlaps_shown(passage, alone.span, [(p, s.span) for p, _, _, s in chosen]):
+                    continue
+                kept[len(chosen)] = vector
+                chosen.append((passage, score, found, alone))
         shares = agreement(
             [found for _, _, found, _ in chosen],
             [passage.document.doc_id for passage, _, _, _ in chosen],

@@ -128,3 +128,26 @@ def test_confidence_grows_with_the_answer_lead_over_the_runner_up(
     rivals = [h if h is best else replace(h, highlight_score=best.highlight_score) for h in hits]
     behind = [h if h is best else replace(h, highlight_score=0.0) for h in hits]
     assert CALIBRATION.confidence(behind, best) > CALIBRATION.confidence(rivals, best)
+
+
+def test_the_sentences_of_several_passages_score_as_each_passage_alone(
+    seed_snapshot, fake_embedder
+) -> None:
+    """Batched over a search's hits, no signal leaks across a passage boundary (the context
+    of a passage's first sentence, the line after a question)."""
+    searcher = Searcher(seed_snapshot, fake_embedder)
+    signals = searcher.signals(SearchQuery("How many hostages will Hamas release?", 10))
+    assert signals is not None
+    found = [seed_snapshot.passage(int(p)) for p in signals.passage_ids]
+    # Each passage twice in a row: its first sentence follows its own last one in the batch.
+    passages = [passage for passage in found for _ in range(2)]
+    assert len(found) > 2
+    together = SentenceScorer(seed_snapshot).candidates_of(passages, signals)
+    for passage, batched in zip(passages, together, strict=True):
+        alone = SentenceScorer(seed_snapshot).candidates(passage, signals)
+        assert batched.spans == alone.spans
+        assert batched.answers == alone.answers
+        np.testing.assert_array_equal(
+            batched.features(0.5, 0, np.zeros(len(alone.spans))),
+            alone.features(0.5, 0, np.zeros(len(alone.spans))),
+        )
