@@ -1,11 +1,13 @@
-"""``python -m service [--index-dir DIR] [--host H] [--port P] [--workers N] [--watch [PATH ...]]``:
-serve."""
+"""``python -m service [--index-dir DIR] [--host H] [--port P] [--workers N] [--log-format
+text|json] [--watch [PATH ...]]``: serve."""
 
 import argparse
 import json
-import logging
+import logging.config
 import os
 import sys
+import tempfile
+from functools import partial
 from pathlib import Path
 
 import uvicorn
@@ -14,6 +16,8 @@ from fastapi import FastAPI
 from indexer.errors import IndexerError
 from indexer.settings import load_settings
 from service.api.app import create_app
+from service.engine.metrics import MULTIPROCESS_VARIABLE
+from service.logs import logging_config
 from service.settings import ServiceSettings
 
 OVERRIDES_VARIABLE = "NEWSQA_WORKER_OVERRIDES"
@@ -32,6 +36,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--workers", type=int, help="server processes sharing the port (default: 1)"
     )
     parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="log lines as readable text (default) or JSON objects",
+    )
+    parser.add_argument(
         "--watch",
         nargs="*",
         type=Path,
@@ -46,7 +55,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    _log_to_stderr()
     overrides = {k: v for k, v in vars(args).items() if v is not None and k != "watch"}
     if args.watch is not None:
         overrides["watch"] = True
@@ -57,34 +65,34 @@ def main(argv: list[str] | None = None) -> int:
     except IndexerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    log_config = logging_config(settings.log_format)
+    logging.config.dictConfig(log_config)
+    serve = partial(
+        uvicorn.run,
+        host=settings.host,
+        port=settings.port,
+        log_config=log_config,
+        access_log=False,  # service/api/telemetry.py logs each request, with its id
+    )
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        serve(create_app(settings))
         return 0
     if not settings.threads:  # the cores are shared out between the workers, not multiplied
         overrides["threads"] = max(1, (os.cpu_count() or 1) // settings.workers)
     # uvicorn starts each worker as a fresh interpreter, which builds the same settings from the
     # same environment plus this command line's overrides.
     os.environ[OVERRIDES_VARIABLE] = json.dumps(overrides, default=str)
-    uvicorn.run(
-        "service.__main__:worker_app",
-        factory=True,
-        workers=settings.workers,
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-    )
+    # The workers count into files of one folder, which a scrape of any of them adds up.
+    with tempfile.TemporaryDirectory(prefix="newsqa-metrics-") as counts:
+        os.environ.setdefault(MULTIPROCESS_VARIABLE, counts)
+        serve("service.__main__:worker_app", factory=True, workers=settings.workers)
     return 0
 
 
 def worker_app() -> FastAPI:
     """The app of one of ``--workers`` processes."""
-    _log_to_stderr()
     overrides = json.loads(os.environ.get(OVERRIDES_VARIABLE, "{}"))
     return create_app(load_settings(ServiceSettings, **overrides))
-
-
-def _log_to_stderr() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 
 if __name__ == "__main__":

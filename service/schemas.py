@@ -278,6 +278,9 @@ class Ready(BaseModel):
 
 class ErrorResponse(BaseModel):
     detail: str
+    request_id: str | None = Field(
+        None, description="This request's id, also in its X-Request-ID header and log line."
+    )
 
 
 class ReindexResponse(BaseModel):

@@ -3,6 +3,8 @@
 Every field reads the environment variable ``NEWSQA_<FIELD>``; see the README's table.
 """
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 
 from indexer.settings import IndexSettings
@@ -68,6 +70,20 @@ class ServiceSettings(IndexSettings):
         description=(
             "Require 'Authorization: Bearer <api_key>' on the MCP endpoint /mcp (401 without "
             "it; 403 while no api_key is set). Off: /mcp is as open as /search and /ask."
+        ),
+    )
+    metrics_require_api_key: bool = Field(
+        False,
+        description=(
+            "Require 'Authorization: Bearer <api_key>' on GET /metrics (401 without it). Off: "
+            "/metrics is as open as /ready."
+        ),
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description=(
+            "text: one readable line per log record; json: one JSON object per line, with the "
+            "request id, route, status and milliseconds of each request's line."
         ),
     )
     watch: bool = Field(

@@ -1,5 +1,6 @@
 """``create_app(settings, embedder)`` builds the FastAPI app; nothing is loaded at import time."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -8,13 +9,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from indexer import Embedder, IndexStore, make_embedder
 from indexer.errors import IndexerError, IndexLocked
 from service.api import web
 from service.api.fast_path import QueryFastPath
-from service.api.routes import admin, documents, search, status, tools
+from service.api.routes import admin, documents, metrics, search, status, tools
+from service.api.telemetry import RequestTelemetry, request_id
 from service.engine.encoding import QueryEncoder
 from service.engine.live import LiveIndex
 from service.engine.reindex import Reindexer
@@ -30,6 +33,8 @@ from service.errors import (
 )
 from service.mcp import HttpTransport, build_server
 from service.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
 
 STATUS_OF: dict[type[Exception], int] = {
     BadQuery: 422,
@@ -78,7 +83,7 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
     )
     app.state.settings = settings
     web.install_web(app)
-    for routes in (search, documents, status, tools):
+    for routes in (search, documents, status, tools, metrics):
         app.include_router(routes.router)
     # MCP over streamable HTTP, answering from the same live index as the routes above.
     mcp_http = HttpTransport(build_server(lambda: app.state.live.searcher(), settings), settings)
@@ -86,15 +91,30 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
     app.include_router(admin.router)
     _install_error_handlers(app)
     app.add_middleware(QueryFastPath)
+    app.add_middleware(RequestTelemetry)  # outermost: it sees every request and response
     return app
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     """The one place where exceptions become HTTP status codes and messages."""
 
+    def error(request: Request, detail: str, status: int, **headers: str) -> JSONResponse:
+        body = {"detail": detail, "request_id": request_id(request.scope)}
+        return JSONResponse(body, status_code=status, headers=headers or None)
+
     async def known_error(request: Request, exc: Exception) -> JSONResponse:
         status = next(code for kind, code in STATUS_OF.items() if isinstance(exc, kind))
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        return error(request, str(exc), status)
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        # Routing's own errors (404, 405 with its Allow header), worded as Starlette does.
+        assert isinstance(exc, StarletteHTTPException)
+        return error(request, str(exc.detail), exc.status_code, **(exc.headers or {}))
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug: the log line with the same request id has the traceback.
+        log.error("request %s failed", request_id(request.scope), exc_info=exc)
+        return error(request, "internal error: reported in the service's log", 500)
 
     async def invalid_input(request: Request, exc: Exception) -> JSONResponse:
         # FastAPI prefixes locations with where the value came from ("query", "body");
@@ -102,9 +122,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         located = isinstance(exc, RequestValidationError)
         errors = exc.errors() if isinstance(exc, RequestValidationError | ValidationError) else []
         message = describe_validation_errors(errors, skip_origin=located)
-        return JSONResponse({"detail": message}, status_code=422)
+        return error(request, message, 422)
 
     app.add_exception_handler(ServiceError, known_error)
     app.add_exception_handler(IndexerError, known_error)
     app.add_exception_handler(RequestValidationError, invalid_input)
     app.add_exception_handler(ValidationError, invalid_input)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -27,7 +27,7 @@ from service.engine import usecases
 from service.errors import ServiceError
 from service.schemas import AskRequest, SearchRequest
 
-_ROUTES = frozenset({"/search", "/ask"})
+ROUTES = frozenset({"/search", "/ask"})
 _HEADERS = [(b"content-type", b"application/json")]
 
 
@@ -40,7 +40,7 @@ class QueryFastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = None
-        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] in _ROUTES:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] in ROUTES:
             body = await _answer(scope)
         if body is None:
             await self.app(scope, receive, send)

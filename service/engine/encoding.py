@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer.embedding import MAX_QUERY_BATCH, BaseEmbedder, Embedder, TokenSums
+from service.engine.metrics import ENCODER_BATCH, ENCODER_PENDING
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class QueryEncoder(BaseEmbedder):
             done: Future[np.ndarray] = Future()
             done.set_result(cached)
             return done
+        ENCODER_PENDING.inc()
         if self._pool is not None:
             encode = self.embedder.encode_lone_query if alone else self.embedder.encode_query
             return self._pool.submit(self._encode_with, encode, text)
@@ -187,18 +189,25 @@ class QueryEncoder(BaseEmbedder):
                 return
 
     def _encode_with(self, encode: Callable[[str], np.ndarray], text: str) -> np.ndarray:
-        vector = np.asarray(encode(text))
+        ENCODER_BATCH.observe(1)
+        try:
+            vector = np.asarray(encode(text))
+        finally:
+            ENCODER_PENDING.dec()
         vector.setflags(write=False)
         self._remember(text, vector)
         return vector
 
     def _encode(self, batch: list[_Pending]) -> None:
+        ENCODER_BATCH.observe(len(batch))
         try:
             vectors = np.asarray(self.embedder.encode_queries([item.text for item in batch]))
         except Exception as exc:  # handed to every waiting request, which re-raises it
             for item in batch:
                 item.vector.set_exception(exc)
             return
+        finally:
+            ENCODER_PENDING.dec(len(batch))
         for item, vector in zip(batch, vectors, strict=True):
             vector.setflags(write=False)
             self._remember(item.text, vector)

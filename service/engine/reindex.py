@@ -17,6 +17,7 @@ from indexer import BuildReport, Embedder, build_index
 from indexer.errors import IndexerError
 from indexer.watch import WatchClaim, watch_sources
 from service.engine.live import LiveIndex
+from service.engine.metrics import REINDEX_RUNS, REINDEX_SECONDS, timed
 from service.errors import ReindexFailed
 from service.settings import ServiceSettings
 
@@ -52,23 +53,27 @@ class Reindexer:
         try:
             return self._worker.submit(self._build, full).result()
         except IndexerError:
+            REINDEX_RUNS.labels("failed").inc()
             raise
         except Exception as exc:
+            REINDEX_RUNS.labels("failed").inc()
             raise ReindexFailed(
                 f"reindex failed, the live generation stays: {type(exc).__name__}: {exc}"
             ) from exc
 
     def _build(self, full: bool) -> BuildReport:
-        report = build_index(
-            self.settings.sources,
-            self.settings,
-            self.embedder,
-            progress=False,
-            full=full,
-            live=self.live.snapshot(),
-        )
-        log.info("%s", report.summary())
-        self.live.refresh()
+        with timed(REINDEX_SECONDS):
+            report = build_index(
+                self.settings.sources,
+                self.settings,
+                self.embedder,
+                progress=False,
+                full=full,
+                live=self.live.snapshot(),
+            )
+            log.info("%s", report.summary())
+            self.live.refresh()
+        REINDEX_RUNS.labels("ok").inc()
         return report
 
     def start_watching(self) -> bool:

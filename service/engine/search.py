@@ -28,6 +28,7 @@ import numpy as np
 from indexer import Embedder, IndexSnapshot, PassageRef
 from service.engine.answer import ScoredSentence, SentenceCandidates, SentenceScorer, agreement
 from service.engine.encoding import QueryEncoder
+from service.engine.metrics import StageClock
 from service.engine.query import PROPOSERS, RetrievalMode, SearchQuery
 from service.engine.retrieval import (
     Evidence,
@@ -83,8 +84,14 @@ class Searcher:
         self.scorer = SentenceScorer(snapshot)
 
     def search(self, query: SearchQuery) -> list[Hit]:
-        signals = self.signals(query)
-        return [] if signals is None else self.rank(signals, query.k)
+        clock = StageClock()
+        begun = self._begin(query)
+        if begun is None:
+            return []
+        clock.lap("retrieve")
+        vector = begun.vector.result()
+        clock.lap("encode")
+        return self._conclude(begun, vector, query.k, clock)
 
     async def search_async(self, query: SearchQuery) -> list[Hit]:
         """``search`` on an event loop, which serves other requests while an encoder thread
@@ -101,11 +108,23 @@ class Searcher:
             else nullcontext(False)
         )
         with in_flight as alone:
+            clock = StageClock()
             begun = self._begin(query, alone)
             if begun is None:
                 return []
-            signals = self._finish(begun, await asyncio.wrap_future(begun.vector))
-            return [] if signals is None else self.rank(signals, query.k)
+            clock.lap("retrieve")
+            vector = await asyncio.wrap_future(begun.vector)
+            clock.lap("encode")
+            return self._conclude(begun, vector, query.k, clock)
+
+    def _conclude(self, begun: _Begun, vector: np.ndarray, k: int, clock: StageClock) -> list[Hit]:
+        """The search after its vector came: the rest of retrieval, then ranking; timed."""
+        signals = self._finish(begun, vector)
+        clock.lap("retrieve")
+        hits = [] if signals is None else self.rank(signals, k)
+        clock.lap("rank")
+        clock.record()
+        return hits
 
     def signals(self, query: SearchQuery) -> Signals | None:
         """All scores of ``query`` over its candidate passages; None when there is none."""

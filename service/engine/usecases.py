@@ -10,6 +10,7 @@ has no loop of its own.
 import time
 
 from service.engine.answer import Abstention, choose_answer
+from service.engine.metrics import STAGES, timed
 from service.engine.parts import answer_parts
 from service.engine.query import SearchQuery
 from service.engine.search import Searcher
@@ -46,20 +47,21 @@ async def ask(searcher: Searcher, request: AskRequest, abstention: Abstention) -
     began = time.perf_counter()
     query = request.search_query()
     hits = await searcher.search_async(query)
-    chosen, reason = choose_answer(hits, abstention)
-    answer = None
-    if chosen is not None:
-        parts = answer_parts(request.question, hits, chosen.hit)
-        answer = Answer(
-            text=chosen.text,
-            score=round(chosen.hit.evidence, 4),
-            confidence=round(chosen.confidence, 4),
-            citation=_citation(chosen.hit, chosen.start, chosen.end),
-            parts=[
-                AnswerPart(text=part.text, citation=_citation(part.hit, part.start, part.end))
-                for part in parts
-            ],
-        )
+    with timed(STAGES["answer"]):
+        chosen, reason = choose_answer(hits, abstention)
+        answer = None
+        if chosen is not None:
+            parts = answer_parts(request.question, hits, chosen.hit)
+            answer = Answer(
+                text=chosen.text,
+                score=round(chosen.hit.evidence, 4),
+                confidence=round(chosen.confidence, 4),
+                citation=_citation(chosen.hit, chosen.start, chosen.end),
+                parts=[
+                    AnswerPart(text=part.text, citation=_citation(part.hit, part.start, part.end))
+                    for part in parts
+                ],
+            )
     return AskResponse(
         question=request.question,
         answer=answer,

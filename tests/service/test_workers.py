@@ -1,5 +1,6 @@
 """Several server processes on one port (``--workers``): one of them watches the sources and
-reindexes, and every request, whichever process answers it, sees what it built."""
+reindexes, every request, whichever process answers it, sees what it built, and /metrics
+counts the requests of all of them."""
 
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import REPO, SEEDS, free_port
 
@@ -39,6 +41,8 @@ def test_two_workers_share_one_watcher_and_serve_what_it_builds(tmp_path: Path) 
         time.sleep(1.0)
         # A new connection per request: the kernel hands each to either worker.
         assert all(_finds_glass(base_url) for _ in range(12))
+        # Each worker counted its own; a scrape of either adds them all up.
+        assert {_searches_counted(base_url) for _ in range(6)} == {_SEARCHES[0]}
     finally:
         process.terminate()
         _, log = process.communicate(timeout=60)
@@ -47,7 +51,21 @@ def test_two_workers_share_one_watcher_and_serve_what_it_builds(tmp_path: Path) 
     assert log.count("another process watches the sources") == 1, log
 
 
+_SEARCHES = [0]
+
+
+def _searches_counted(base_url: str) -> float:
+    text = httpx.get(f"{base_url}/metrics").text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "newsqa_http_requests_total" and sample.labels["route"] == "/search"
+    )
+
+
 def _finds_glass(base_url: str) -> bool:
+    _SEARCHES[0] += 1
     response = httpx.get(f"{base_url}/search", params={"q": "Murano glassblowers strike", "k": 1})
     results = response.json()["results"] if response.status_code == 200 else []
     return bool(results) and "Murano" in results[0]["text"]
