@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INDEX_DIR ?= index
+# The folder(s) of articles to index and watch: make run SEEDS=~/articles
+SEEDS ?= seeds
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -17,11 +19,11 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 index: install
-	$(PY) -m indexer seeds --index-dir $(INDEX_DIR)
+	$(PY) -m indexer $(SEEDS) --index-dir $(INDEX_DIR)
 
-# --watch builds the index first when there is none, then reindexes seeds/ on every change.
+# --watch builds the index first when there is none, then reindexes $(SEEDS) on every change.
 run: install
-	$(PY) -m service --index-dir $(INDEX_DIR) --host $(HOST) --port $(PORT) --watch seeds
+	$(PY) -m service --index-dir $(INDEX_DIR) --host $(HOST) --port $(PORT) --watch $(SEEDS)
 
 bench-incremental: install
 	$(PY) -m benchmarks.incremental --articles 5000 --stand-in-base

@@ -2,7 +2,6 @@
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -10,6 +9,7 @@ from typing import NoReturn
 from indexer.embedding import make_embedder
 from indexer.errors import IndexerError
 from indexer.settings import IndexSettings, load_settings
+from indexer.terminal import exit_now, quiet_library_probes
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    quiet_library_probes()
     overrides: dict[str, object] = {}
     if args.paths:
         overrides["sources"] = args.paths
@@ -75,18 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def exit_now(status: int) -> NoReturn:
-    """End the process once the run's output is out, without the interpreter's teardown.
-
-    The index is durable before ``main`` returns (written, fsynced, renamed into place), and
-    nothing left holds unwritten data; tearing down ~300 imported modules and their objects
-    took 0.1-0.2 s, up to a tenth of a small run. mypy's ``hard_exit`` does the same.
-    """
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+def run() -> NoReturn:
+    """The console script's entry point: ``main``, then ``exit_now``."""
+    exit_now(main())
 
 
 if __name__ == "__main__":
-    exit_now(main())
+    run()

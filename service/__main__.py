@@ -7,14 +7,17 @@ import logging.config
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any, NoReturn
 
 import uvicorn
 from fastapi import FastAPI
 
 from indexer.errors import IndexerError
 from indexer.settings import load_settings
+from indexer.terminal import exit_now
 from service.api.app import create_app
 from service.engine.metrics import MULTIPROCESS_VARIABLE
 from service.logs import logging_config
@@ -74,9 +77,20 @@ def main(argv: list[str] | None = None) -> int:
         log_config=log_config,
         access_log=False,  # service/api/telemetry.py logs each request, with its id
     )
-    if settings.workers == 1:
-        serve(create_app(settings))
-        return 0
+    try:
+        if settings.workers == 1:
+            serve(create_app(settings))
+        else:
+            _serve_workers(settings, overrides, serve)
+    except SystemExit as exc:  # uvicorn could not start (a port in use): its log says why
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0
+
+
+def _serve_workers(
+    settings: ServiceSettings, overrides: dict[str, Any], serve: Callable[..., None]
+) -> None:
+    """``serve`` as ``settings.workers`` processes (uvicorn's supervisor and its workers)."""
     if not settings.threads:  # the cores are shared out between the workers, not multiplied
         overrides["threads"] = max(1, (os.cpu_count() or 1) // settings.workers)
     # uvicorn starts each worker as a fresh interpreter, which builds the same settings from the
@@ -86,7 +100,6 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="newsqa-metrics-") as counts:
         os.environ.setdefault(MULTIPROCESS_VARIABLE, counts)
         serve("service.__main__:worker_app", factory=True, workers=settings.workers)
-    return 0
 
 
 def worker_app() -> FastAPI:
@@ -95,5 +108,10 @@ def worker_app() -> FastAPI:
     return create_app(load_settings(ServiceSettings, **overrides))
 
 
+def run() -> NoReturn:
+    """The console script's entry point: ``main``, then ``exit_now``."""
+    exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

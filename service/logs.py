@@ -11,6 +11,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from indexer.terminal import LIBRARY_PROBES
+
 LogFormat = Literal["text", "json"]
 TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"
 # Attributes every LogRecord has: the rest were passed as ``extra`` and go into the JSON.
@@ -52,7 +54,10 @@ def logging_config(log_format: LogFormat, level: str = "INFO") -> dict[str, Any]
         "root": {"handlers": ["default"], "level": level},
         "loggers": {
             # uvicorn's loggers hand their records to the root's one handler.
-            name: {"handlers": [], "level": level, "propagate": True}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            **{
+                name: {"handlers": [], "level": level, "propagate": True}
+                for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            },
+            **{name: {"level": "WARNING"} for name in LIBRARY_PROBES},
         },
     }

@@ -9,10 +9,13 @@ import gc
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import tempfile
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,7 +91,7 @@ def ensure_export(model_path: Path, cache_dir: Path, quantized: bool) -> Export:
     except OSError as exc:
         raise EmbeddingModelError(f"cannot write the ONNX export cache {cache_dir}: {exc}") from exc
     try:
-        _export(model_path, tmp, target)
+        _export_elsewhere(model_path, tmp, target)
         if export.is_complete():  # another process finished the same export first
             shutil.rmtree(tmp)
             return export
@@ -100,6 +103,21 @@ def ensure_export(model_path: Path, cache_dir: Path, quantized: bool) -> Export:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return export
+
+
+def _export_elsewhere(model_path: Path, out: Path, target: str) -> None:
+    """``_export`` in a child process: exporting loads torch and the model into the process
+    (~1 GB), which a Python process never gives back, and the service that exports on its
+    first start would carry it for as long as it runs (1.4 GB against 260 MB on later starts).
+    """
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter, not a fork of threads
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as child:
+        try:
+            child.submit(_export, model_path, out, target).result()
+        except BrokenProcessPool as exc:
+            raise EmbeddingModelError(
+                f"cannot export {model_path} to ONNX: the exporting process died ({exc})"
+            ) from exc
 
 
 def _export(model_path: Path, out: Path, target: str) -> None:
