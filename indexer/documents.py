@@ -7,6 +7,7 @@ A document's ``text`` is the cleaned article body; every passage offset points i
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 JSONL_SUFFIXES = frozenset({".jsonl"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+# A Markdown heading line is a paragraph of its own, not the start of the sentence below it.
+_MARKDOWN_HEADING = re.compile(r"^(#{1,6}[ \t].*)$", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +109,7 @@ def parse_text(raw: str, doc_id: str, file: Path | None = None) -> Document | No
     else:
         log.info("skipping %s: empty", file or doc_id)
         return None
-    cleaned = clean_article(body)
+    cleaned = clean_article(_MARKDOWN_HEADING.sub(r"\n\n\1\n\n", body))
     if not cleaned.text:
         cleaned = clean_article(title)
     return Document(
@@ -123,12 +126,17 @@ def parse_html(raw: str, doc_id: str, file: Path | None = None) -> Document | No
     import trafilatura
 
     body = trafilatura.extract(raw, include_comments=False, include_tables=False)
-    if not body:
+    # trafilatura puts each block (a heading, a paragraph, an item) on one line: blocks are
+    # paragraphs, so that a heading is never glued to the first sentence after it.
+    blocks = [line for line in (body or "").split("\n") if line.strip()]
+    if not blocks:
         log.info("skipping %s: no article text found in the HTML", file or doc_id)
         return None
     meta = trafilatura.extract_metadata(raw)
-    cleaned = clean_article(body)
-    title = (meta.title if meta and meta.title else "") or cleaned.text.split("\n", 1)[0][:120]
+    title = (meta.title if meta and meta.title else "") or blocks[0][:120]
+    if blocks and blocks[0].strip().casefold() == title.strip().casefold():
+        blocks = blocks[1:] or blocks  # the page's heading repeats its title
+    cleaned = clean_article("\n\n".join(blocks))
     return Document(
         doc_id=doc_id,
         title=title,

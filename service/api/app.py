@@ -80,6 +80,8 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
         summary="Semantic search and question answering over news articles, with citations.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by web.py, offline and under the page's policy
+        redoc_url=None,
     )
     app.state.settings = settings
     web.install_web(app)

@@ -1,5 +1,5 @@
-"""The web page for people: ``/`` asks, ``/view`` shows a cited document, ``/static`` serves
-their scripts and styles.
+"""The web page for people: ``/`` asks, ``/view`` shows a cited document, ``/docs`` is the
+API's Swagger UI, ``/static`` serves their scripts and styles.
 
 The page is static files that render the JSON API's answers in the browser, so the page and
 the API cannot disagree. Every response carries a strict Content-Security-Policy: scripts and
@@ -10,6 +10,7 @@ HTML could not execute it.
 import os
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from starlette.responses import Response
@@ -17,6 +18,8 @@ from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
 STATIC = Path(__file__).resolve().parent / "static"
+# Swagger UI's release files, as the fastapi-offline package ships them.
+SWAGGER_UI = Path(fastapi_offline.__file__).resolve().parent / "static"
 
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -42,6 +45,13 @@ def page() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html", headers=PAGE_HEADERS)
 
 
+@router.get("/docs")
+def api_docs() -> FileResponse:
+    """Swagger UI over ``/openapi.json``, from files served here (FastAPI's own page loads it
+    from a CDN, blank offline, and starts it with an inline script this policy forbids)."""
+    return FileResponse(STATIC / "docs.html", media_type="text/html", headers=PAGE_HEADERS)
+
+
 class _SecureStaticFiles(StaticFiles):
     """Static files with the same security headers as the pages."""
 
@@ -57,3 +67,4 @@ def install_web(app: FastAPI) -> None:
     """Add the pages and their static assets to ``app``."""
     app.include_router(router)
     app.mount("/static", _SecureStaticFiles(directory=STATIC), name="static")
+    app.mount("/docs/assets", _SecureStaticFiles(directory=SWAGGER_UI), name="docs-assets")

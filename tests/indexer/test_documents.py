@@ -4,6 +4,7 @@ from pathlib import Path
 
 from indexer.cleaning import clean_article
 from indexer.documents import load_documents
+from indexer.sentences import sentence_spans
 from tests.conftest import SEED_ID, SEEDS
 
 
@@ -68,6 +69,25 @@ def test_html_main_text_is_extracted_without_navigation(tmp_path: Path) -> None:
     assert doc.title == "Budget passes"
     assert "council approved the new budget" in doc.text
     assert "Home" not in doc.text and "Copyright" not in doc.text
+
+
+def test_headings_are_sentences_of_their_own_never_glued_to_the_text_below(
+    tmp_path: Path,
+) -> None:
+    body = "All schools in the district will stay closed until Wednesday, officials said."
+    html = (
+        "<html><head><title>Storm hits coast</title></head><body><article>"
+        "<h1>Storm hits coast</h1><p>A powerful storm hit the coast on Monday, cutting power "
+        f"to thousands of homes.</p><h2>Schools closed</h2><p>{body}</p></article></body></html>"
+    )
+    (tmp_path / "page.html").write_text(html, encoding="utf-8")
+    (tmp_path / "note.md").write_text(
+        f"Storm notes\n\n## Schools closed\n{body}\n", encoding="utf-8"
+    )
+    for doc in load_documents([tmp_path]):
+        sentences = [doc.text[a:b] for a, b in sentence_spans(doc.text)]
+        assert body in sentences, sentences  # the heading is not its first words
+        assert not doc.text.startswith("Storm hits coast")  # the title, not repeated in the text
 
 
 def test_content_hash_changes_with_text_only() -> None:

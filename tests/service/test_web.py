@@ -287,6 +287,25 @@ def test_pages_and_assets_send_a_strict_content_security_policy(api: httpx.Clien
         )
 
 
+def test_the_api_docs_render_offline_under_the_same_policy(tab: Tab, api: httpx.Client) -> None:
+    """Swagger UI from this server's own files, no CDN (this machine has none to reach)."""
+    blocked: list[str] = []
+    tab.page.on(
+        "request",
+        lambda request: (
+            None if request.url.startswith(tab.base_url) else blocked.append(request.url)
+        ),
+    )
+    tab.open("/docs")
+    operations = len(api.get("/openapi.json").json()["paths"])
+    expect(tab.page.locator(".opblock-summary-path").first).to_be_visible()
+    assert tab.page.locator(".opblock").count() >= operations
+    assert blocked == [] and tab.console_errors == []
+    csp = api.get("/docs").headers["content-security-policy"]
+    assert csp == api.get("/").headers["content-security-policy"]
+    assert api.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
+
+
 def test_phone_width_page_fits_and_is_saved_as_screenshots(
     browser: Browser, seed_server: RunningServer
 ) -> None:
