@@ -56,19 +56,19 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Answer quality through the HTTP API on the shared SQuAD 2.0 sample (README "Quality").
+# Answer quality through the HTTP API on the shared SQuAD 2.0 sample (docs/quality.md).
 QUALITY_DATA ?= ../shared/data/squad2-dev-sample
 bench-quality: install
 	$(PY) -m benchmarks.evaluate $(QUALITY_DATA)/corpus.jsonl $(QUALITY_DATA)/queries.jsonl \
 		$(QUALITY_DATA)/qrels/test.tsv --modes dense,lexical,hybrid \
 		--off-topic benchmarks/offtopic_questions.txt
 
-# Answer quality on real news (README "Quality on real news"): data/news-2023 and data/news-2024,
+# Answer quality on real news (docs/quality.md, "Quality on real news"): data/news-2023 and data/news-2024,
 # built by ../shared/tools/news_devset.py (the script says how when they are missing).
 bench-news: install
 	$(PY) -m benchmarks.news --modes dense,lexical,hybrid
 
-# Every figure the README reports: quality, speed, then incremental reindexing.
+# Every figure the docs report: quality, speed, then incremental reindexing.
 bench: bench-quality bench-news bench-speed bench-incremental
 
 clean:

@@ -347,7 +347,7 @@ def _embed(
     and how many distinct texts the model read.
 
     Pooled: only sentences go through the model, and each passage's vector is mean-pooled over
-    its sentences' tokens; otherwise passages are encoded too (~1.8x the tokens; README "Speed").
+    its sentences' tokens; otherwise passages are encoded too (~1.8x the tokens; docs/speed.md).
     """
     if progress is None:
         progress = sys.stderr.isatty()

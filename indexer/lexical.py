@@ -6,7 +6,7 @@ BM25 document per passage: its text plus its document's title (``TITLE_REPEATS``
 query naming the article's subject finds it. It is built from the stored passages by the
 store's write path, so every generation has one whatever produced its vectors, and is opened
 memory-mapped. (A second index over single sentences was measured and added nothing to the
-fusion, see the README's Quality section.) Beside it are every passage's terms, each with the
+fusion, see docs/quality.md.) Beside it are every passage's terms, each with the
 sentence it comes from: the answer scorer asks which of a hit's sentences hold the question's
 terms, and reads it there instead of tokenizing the hit per query.
 

@@ -39,7 +39,7 @@ class IndexSettings(BaseSettings):
         "onnx-int8",
         description=(
             "How the model runs: onnx-int8 (onnxruntime, dynamically quantized; fastest, same "
-            "retrieval quality, see the README's Speed section), onnx (fp32) or torch."
+            "retrieval quality, see docs/speed.md), onnx (fp32) or torch."
         ),
     )
     onnx_cache_dir: Path = Field(
@@ -73,7 +73,7 @@ class IndexSettings(BaseSettings):
         description=(
             "pooled: a passage's vector is mean-pooled from its sentences' token embeddings, so "
             "the model reads every sentence once (fastest); encoded: the model also reads each "
-            "passage whole (~1.8x the indexing time, ~0.01 better hit@1; README Quality)."
+            "passage whole (~1.8x the indexing time, ~0.01 better hit@1; docs/quality.md)."
         ),
     )
     max_words: int = Field(200, ge=20, le=1000, description="Hard upper limit of words a passage.")

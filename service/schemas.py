@@ -230,7 +230,7 @@ class Answer(BaseModel):
         le=1.0,
         description=(
             "The estimated probability that the sentence holds the answer, calibrated on real "
-            "news questions (README, reliability table)."
+            "news questions (docs/quality.md, reliability table)."
         ),
     )
     citation: Citation

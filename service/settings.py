@@ -1,6 +1,6 @@
 """The service's configuration: the indexer's settings plus how to serve and when to abstain.
 
-Every field reads the environment variable ``NEWSQA_<FIELD>``; see the README's table.
+Every field reads the environment variable ``NEWSQA_<FIELD>``; see docs/operating.md.
 """
 
 from typing import Literal
@@ -25,7 +25,7 @@ class ServiceSettings(IndexSettings):
             "/ask abstains when the best answer sentence's score, its evidence (0.7 x its "
             "cosine with the question + 0.3 x the idf-weighted share of the question's terms "
             "it or its title contains), is below this: the off-topic guard. Chosen by "
-            "measurement, see the README."
+            "measurement, see docs/quality.md."
         ),
     )
     min_answer_confidence: float = Field(
@@ -35,7 +35,7 @@ class ServiceSettings(IndexSettings):
         description=(
             "/ask also abstains when the answer's calibrated confidence (the estimated "
             "probability that the sentence holds the answer) is below this; 0 leaves it to "
-            "min_answer_score. Raise it to trade answers for precision: the README's "
+            "min_answer_score. Raise it to trade answers for precision: docs/quality.md's "
             "risk-coverage tables say at what cost."
         ),
     )
@@ -43,7 +43,7 @@ class ServiceSettings(IndexSettings):
         "hybrid",
         description=(
             "hybrid: dense and BM25 signals fused; dense or lexical: one family only "
-            "(for comparisons, see the README's Quality section)."
+            "(for comparisons, see docs/quality.md)."
         ),
     )
     query_cache_size: int = Field(
@@ -100,7 +100,7 @@ class ServiceSettings(IndexSettings):
         description=(
             "Server processes sharing the port, each with its own model (~390 MB): one "
             "process's event loop keeps about two cores busy (its Python on one, inference on "
-            "the other), so more help on bigger machines (README, Speed). One of them watches."
+            "the other), so more help on bigger machines (docs/speed.md). One of them watches."
         ),
     )
     refresh_interval_seconds: float = Field(

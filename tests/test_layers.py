@@ -1,4 +1,4 @@
-"""The floors of the house (``../shared/STYLE.md``, README "Architecture"): imports go
+"""The floors of the house (``../shared/STYLE.md``, docs/architecture.md): imports go
 benchmarks -> service -> indexer, inside service the adapters (api, mcp, tools) -> engine, and
 no module imports another that imports it back, even through others."""
 

@@ -63,7 +63,7 @@ class SentenceWeights:
 
 FEATURES = tuple(field.name for field in fields(SentenceWeights))
 # Fitted on news-2023 and half of the SQuAD sample, checked on news-2024 and the other half
-# (``python -m benchmarks.answer_fit``, README "Quality on real news").
+# (``python -m benchmarks.answer_fit``, docs/quality.md, "Quality on real news").
 SENTENCE_WEIGHTS = SentenceWeights(
     dense=0.376,
     coverage=0.364,
@@ -301,7 +301,7 @@ class Calibration:
     knows about it: a logistic function of its evidence, its rank score, and its margin over
     the runner-up hit's best sentence (an answer that stands out is likelier right than one
     of several alike). Fitted on news-2023 (``python -m benchmarks.answer_fit``), so that
-    answers given 0.8 there are right about 80% of the time (README, reliability table)."""
+    answers given 0.8 there are right about 80% of the time (docs/quality.md, reliability table)."""
 
     evidence: float
     score: float

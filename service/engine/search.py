@@ -6,7 +6,7 @@ The sentence-level signal matters because a question is usually answered by one 
 whose match a whole passage dilutes. BM25 is divided by the query's best score so that it lives
 on the same 0..1 scale as cosines whatever the query's length. The weights were fitted on half
 of the SQuAD sample's questions and checked on the other half (``python -m
-benchmarks.quality_fit``, README "Quality"); weighted fusion beat reciprocal-rank fusion there,
+benchmarks.quality_fit``, docs/quality.md); weighted fusion beat reciprocal-rank fusion there,
 and a fifth signal (best BM25 of a single sentence) got weight 0 and was dropped.
 
 Results are de-duplicated: a passage whose best sentence overlaps the one shown by a
@@ -45,7 +45,7 @@ MIN_CANDIDATES = 50
 # Passages whose vectors are this similar carry the same text (a story syndicated twice).
 DUPLICATE_COSINE = 0.97
 
-# Fitted on half of the SQuAD sample's questions, checked on the other half (README "Quality").
+# Fitted on half of the SQuAD sample's questions, checked on the other half (docs/quality.md).
 DEFAULT_WEIGHTS = FusionWeights(
     dense_passage=0.2,
     dense_sentence=0.4,

@@ -330,7 +330,7 @@ def test_phone_width_page_fits_and_is_saved_as_screenshots(
 
 
 def test_desktop_screenshots(browser: Browser, seed_server: RunningServer) -> None:
-    """The README's picture comes from here (test-artifacts/ask-desktop-light.png)."""
+    """docs/web-page.md's picture comes from here (test-artifacts/ask-desktop-light.png)."""
     ARTIFACTS.mkdir(exist_ok=True)
     for scheme in ["light", "dark"]:
         with open_tab(
