@@ -38,6 +38,7 @@ from pydantic import BaseModel, ValidationError
 
 from indexer.documents import Document
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound
+from indexer.integrity import FileRecord, verify_files
 from indexer.lexical import LexicalIndex
 from indexer.vectors import ROWS_FILE, mapped, read_passage_index, search_one
 
@@ -72,6 +73,9 @@ class Manifest(BaseModel):
     did); a build with the other setting re-embeds everything."""
     documents: dict[str, str]
     """Content hash of every document, by id: what an incremental build compares against."""
+    files: dict[str, FileRecord] = {}
+    """Size and SHA-256 of every other file of the generation, checked when it is opened
+    (``integrity.py``); empty in generations built before they were recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,4 +226,6 @@ def open_snapshot(
             f"({manifest.dimension} dimensions), but the service uses {model_name} "
             f"({dimension} dimensions): rebuild it with `python -m indexer --full`"
         )
-    return IndexSnapshot(index_dir / GENERATIONS_DIR / manifest.generation, manifest)
+    folder = index_dir / GENERATIONS_DIR / manifest.generation
+    verify_files(folder, manifest.files)
+    return IndexSnapshot(folder, manifest)

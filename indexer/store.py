@@ -24,6 +24,7 @@ import numpy as np
 
 from indexer.chunking import ChunkedDocument
 from indexer.documents import Document
+from indexer.integrity import record_files
 from indexer.lexical import CarriedTermsMissing, build_lexical
 from indexer.rows import KeptDocument, row_tables, write_documents
 from indexer.snapshot import (
@@ -208,6 +209,7 @@ def _write_generation(
         embedding_backend=content.embedding_backend,
         passage_vectors=content.passage_vector_kind,
         documents={doc.doc_id: doc.content_hash for doc in documents},
+        files=record_files(folder),
     )
     (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
     return manifest

@@ -274,6 +274,15 @@ class Ready(BaseModel):
     documents: int
     passages: int
     sentences: int
+    stale: bool = Field(
+        False,
+        description=(
+            "The last reindex in this process failed: the sources hold changes the live "
+            "generation lacks (it still serves; watch mode keeps trying)."
+        ),
+    )
+    indexing_error: str | None = Field(None, description="Why, while stale.")
+    failing_since: datetime | None = Field(None, description="The first failure, while stale.")
 
 
 class ErrorResponse(BaseModel):

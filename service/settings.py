@@ -72,6 +72,15 @@ class ServiceSettings(IndexSettings):
             "it; 403 while no api_key is set). Off: /mcp is as open as /search and /ask."
         ),
     )
+    max_body_bytes: int = Field(
+        256 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description=(
+            "Request bodies over this many bytes are a 413, refused before they are read or "
+            "parsed (a declared Content-Length) or as soon as they pass it (a streamed one)."
+        ),
+    )
     metrics_require_api_key: bool = Field(
         False,
         description=(
@@ -91,6 +100,16 @@ class ServiceSettings(IndexSettings):
         description=(
             "Watch the sources and reindex into index_dir when they change (python -m service "
             "--watch); builds the index at startup if there is none."
+        ),
+    )
+    reindex_retry_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description=(
+            "In watch mode, a failed reindex (a full disk, an unreadable file) is tried again "
+            "after this long, then twice as long each time up to five minutes, until one "
+            "succeeds; /ready reports the live generation stale meanwhile."
         ),
     )
     workers: int = Field(

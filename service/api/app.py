@@ -16,6 +16,7 @@ from indexer import Embedder, IndexStore, make_embedder
 from indexer.errors import IndexerError, IndexLocked
 from service.api import web
 from service.api.fast_path import QueryFastPath
+from service.api.limits import BodyLimit
 from service.api.routes import admin, documents, metrics, search, status, tools
 from service.api.telemetry import RequestTelemetry, request_id
 from service.engine.encoding import QueryEncoder
@@ -93,6 +94,7 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
     app.include_router(admin.router)
     _install_error_handlers(app)
     app.add_middleware(QueryFastPath)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestTelemetry)  # outermost: it sees every request and response
     return app
 

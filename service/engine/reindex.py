@@ -12,6 +12,9 @@ import logging
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from indexer import BuildReport, Embedder, build_index
 from indexer.errors import IndexerError
@@ -24,6 +27,23 @@ from service.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 REINDEX_NICENESS = 10
+# A failed reindex in watch mode is tried again after this long, then twice as long each time.
+RETRY_MAX_SECONDS = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class IndexingStatus:
+    """Whether the sources made it into the live generation: after a failed reindex the live
+    generation is stale (older than the sources) until one succeeds."""
+
+    error: str | None = None
+    """The last failure, while no reindex succeeded since."""
+    failing_since: datetime | None = None
+    failures: int = 0
+
+    @property
+    def stale(self) -> bool:
+        return self.error is not None
 
 
 def _lower_priority() -> None:
@@ -46,20 +66,50 @@ class Reindexer:
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._claim = WatchClaim(settings.index_dir)
+        self.status = IndexingStatus()
+        self._retry: threading.Timer | None = None
+        self._retry_lock = threading.Lock()
 
     def run(self, full: bool = False) -> BuildReport:
         """Reindex now (after any build already queued) and return what it did; raises
-        ``IndexerError`` for the failures the indexer names, ``ReindexFailed`` for any other."""
+        ``IndexerError`` for the failures the indexer names, ``ReindexFailed`` for any other.
+
+        A failure marks the live generation stale (``status``) and, in watch mode, is tried
+        again by itself after ``reindex_retry_seconds``, doubling up to five minutes, until a
+        run succeeds: a full disk heals without a restart or a new change to the sources."""
         try:
-            return self._worker.submit(self._build, full).result()
-        except IndexerError:
-            REINDEX_RUNS.labels("failed").inc()
+            report = self._worker.submit(self._build, full).result()
+        except IndexerError as exc:
+            self._failed(str(exc))
             raise
         except Exception as exc:
-            REINDEX_RUNS.labels("failed").inc()
-            raise ReindexFailed(
-                f"reindex failed, the live generation stays: {type(exc).__name__}: {exc}"
-            ) from exc
+            problem = f"reindex failed, the live generation stays: {type(exc).__name__}: {exc}"
+            self._failed(problem)
+            raise ReindexFailed(problem) from exc
+        self.status = IndexingStatus()
+        return report
+
+    def _failed(self, problem: str) -> None:
+        REINDEX_RUNS.labels("failed").inc()
+        before = self.status
+        self.status = IndexingStatus(
+            problem, before.failing_since or datetime.now(UTC), before.failures + 1
+        )
+        if self.settings.watch and not self._stop.is_set():
+            delay = min(
+                RETRY_MAX_SECONDS, self.settings.reindex_retry_seconds * 2 ** (before.failures)
+            )
+            log.warning("reindex failed (%s); trying again in %.0f s", problem, delay)
+            with self._retry_lock:
+                if self._retry is not None:
+                    self._retry.cancel()
+                self._retry = threading.Timer(delay, self._try_again)
+                self._retry.daemon = True
+                self._retry.start()
+
+    def _try_again(self) -> None:
+        with suppress(Exception):  # recorded by run(), which scheduled the next attempt
+            self.run()
 
     def _build(self, full: bool) -> BuildReport:
         with timed(REINDEX_SECONDS):
@@ -110,6 +160,9 @@ class Reindexer:
 
     def close(self) -> None:
         self._stop.set()
+        with self._retry_lock:
+            if self._retry is not None:
+                self._retry.cancel()
         if self._watcher is not None:
             self._watcher.join(timeout=10)
         self._worker.shutdown(wait=True)

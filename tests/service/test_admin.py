@@ -108,3 +108,34 @@ def test_reindex_while_another_indexer_holds_the_lock_is_a_conflict(tmp_path: Pa
             response = httpx.post(f"{running.base_url}/admin/reindex", headers=AUTH)
         assert response.status_code == 409 and "another indexer" in response.json()["detail"]
         assert httpx.post(f"{running.base_url}/admin/reindex", headers=AUTH).json()["added"] == 1
+
+
+def test_ready_says_the_generation_is_stale_while_reindexing_fails(tmp_path: Path) -> None:
+    class FullDisk(FakeEmbedder):
+        full = False
+
+        def encode_token_sums(self, texts, progress=False):  # type: ignore[no-untyped-def]
+            if self.full:
+                raise OSError(28, "No space left on device")
+            return super().encode_token_sums(texts, progress)
+
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    settings = ServiceSettings(
+        index_dir=tmp_path / "index", sources=[sources], port=free_port(), api_key=KEY
+    )
+    embedder = FullDisk()
+    build_index([sources], settings, embedder, progress=False)
+    for running in serve(settings, embedder):
+        with httpx.Client(base_url=running.base_url, headers=AUTH, timeout=30) as client:
+            assert client.get("/ready").json()["stale"] is False
+            (sources / "ferry.txt").write_text(ARTICLE, encoding="utf-8")
+            embedder.full = True
+            assert client.post("/admin/reindex").status_code == 503
+            ready = client.get("/ready")
+            assert ready.status_code == 200  # the old generation still serves
+            assert ready.json()["stale"] is True
+            assert "No space left" in ready.json()["indexing_error"]
+            embedder.full = False
+            assert client.post("/admin/reindex").status_code == 200
+            assert client.get("/ready").json()["stale"] is False

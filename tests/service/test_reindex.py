@@ -1,6 +1,7 @@
 """The service's in-process reindex, without a server."""
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,38 @@ def test_an_unforeseen_failure_is_a_reindex_failure_and_the_next_run_recovers(
     finally:
         reindexer.close()
     assert STATUS_OF[ReindexFailed] == 503
+
+
+def test_in_watch_mode_a_failed_reindex_is_stale_until_a_retry_succeeds_by_itself(
+    tmp_path: Path,
+) -> None:
+    """A disk that fills up and frees again: no restart, no new change to the sources."""
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    settings = ServiceSettings(
+        index_dir=tmp_path / "index", sources=[sources], watch=True, reindex_retry_seconds=0.05
+    )
+    embedder = FullDiskEmbedder()
+    embedder.full = False
+    build_index([sources], settings, embedder, progress=False)
+    live = LiveIndex(IndexStore(settings.index_dir), embedder)
+    live.refresh()
+    (sources / "ferry.txt").write_text(ARTICLE, encoding="utf-8")
+    embedder.full = True
+    reindexer = Reindexer(settings, embedder, live)
+    try:
+        with pytest.raises(ReindexFailed):
+            reindexer.run()
+        assert reindexer.status.stale and "No space left" in (reindexer.status.error or "")
+        deadline = time.monotonic() + 5
+        while reindexer.status.failures < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert reindexer.status.failures >= 3  # retried by itself, backing off
+        first = reindexer.status.failing_since
+        embedder.full = False  # space is back
+        while reindexer.status.stale and time.monotonic() < deadline + 5:
+            time.sleep(0.02)
+        assert not reindexer.status.stale and first is not None
+        assert live.snapshot().document("ferry.txt") is not None  # type: ignore[union-attr]
+    finally:
+        reindexer.close()

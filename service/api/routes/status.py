@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from service.api.deps import live_index
 from service.api.routes.search import ERRORS
@@ -19,9 +19,11 @@ def health() -> Health:
 
 
 @router.get("/ready", response_model=Ready, responses=ERRORS)
-def ready(live: Annotated[LiveIndex, Depends(live_index)]) -> Ready:
-    """The live index: its generation, build time, model and counts; 503 while there is none."""
+def ready(request: Request, live: Annotated[LiveIndex, Depends(live_index)]) -> Ready:
+    """The live index: its generation, build time, model and counts, and whether it is stale
+    because reindexing fails; 503 while there is none."""
     manifest = live.searcher().snapshot.manifest
+    indexing = request.app.state.reindexer.status
     return Ready(
         status="ready",
         generation=manifest.generation,
@@ -30,4 +32,7 @@ def ready(live: Annotated[LiveIndex, Depends(live_index)]) -> Ready:
         documents=manifest.document_count,
         passages=manifest.passage_count,
         sentences=manifest.sentence_count,
+        stale=indexing.stale,
+        indexing_error=indexing.error,
+        failing_since=indexing.failing_since,
     )

@@ -1,0 +1,54 @@
+"""Request bodies refused by their size before anything reads or parses them.
+
+Every body this API takes is small (the largest, a search with twenty sources, is under 2 KB),
+yet FastAPI reads and parses a body whole before validating it: a 20 MB body of 200,000 keys
+held the event loop for 1.6 s and ~200 MB. A declared ``Content-Length`` over the limit is a
+413 at once, before a byte of the body is read; a body streamed without one is counted as it
+arrives and refused once it passes the limit.
+"""
+
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.api.telemetry import request_id
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for an HTTP request body over ``max_bytes``."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # The server (h11, httptools) has refused a malformed length before this point.
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if int(declared) > self.max_bytes:
+            body = {"detail": self._detail(), "request_id": request_id(scope)}
+            await JSONResponse(body, status_code=413, headers={"Connection": "close"})(
+                scope, receive, send
+            )
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Raised inside the app's reading of the body: the error handlers word it.
+                    raise HTTPException(413, self._detail())
+            return message
+
+        await self.app(scope, counted, send)
+
+    def _detail(self) -> str:
+        return (
+            f"request body over {self.max_bytes} bytes (NEWSQA_MAX_BODY_BYTES); this API's "
+            "requests are a few hundred bytes"
+        )

@@ -1,0 +1,63 @@
+"""Limits that hold before work is done, on a real server."""
+
+import json
+import socket
+import time
+from urllib.parse import urlsplit
+
+import httpx
+
+from tests.conftest import RunningServer
+
+
+def _raw_request(base_url: str, head: bytes, body: bytes = b"") -> tuple[int, dict]:
+    """Send ``head`` (and only ``body`` of whatever it declares) and read the response."""
+    address = urlsplit(base_url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+        sock.sendall(head + body)
+        received = b""
+        while b"\r\n\r\n" not in received or not received.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    status = int(received.split(b" ", 2)[1])
+    return status, json.loads(received.split(b"\r\n\r\n", 1)[1])
+
+
+def test_a_body_declared_too_big_is_refused_before_it_is_read(fake_server: RunningServer) -> None:
+    head = (
+        b"POST /search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 20000000\r\n\r\n"
+    )
+    began = time.perf_counter()
+    status, body = _raw_request(fake_server.base_url, head, b'{"query": "')  # 20 MB never sent
+    assert status == 413 and "request body over" in body["detail"] and body["request_id"]
+    assert time.perf_counter() - began < 5  # answered without waiting for the 20 MB
+
+
+def test_a_streamed_body_is_refused_once_it_passes_the_limit(fake_server: RunningServer) -> None:
+    limit = fake_server.settings.max_body_bytes
+
+    def chunks():
+        yield b'{"query": "'
+        for _ in range(limit // 1000 + 10):
+            yield b"x" * 1000
+        yield b'"}'
+
+    response = httpx.post(
+        f"{fake_server.base_url}/search",
+        content=chunks(),  # no Content-Length: chunked transfer
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 413
+    assert response.json()["request_id"] == response.headers["x-request-id"]
+
+
+def test_a_body_within_the_limit_is_served(fake_server: RunningServer) -> None:
+    sources = [f"Outlet {i}" for i in range(20)]
+    response = httpx.post(
+        f"{fake_server.base_url}/search", json={"query": "deal", "source": sources}, timeout=30
+    )
+    assert response.status_code == 200
