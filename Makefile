@@ -8,7 +8,7 @@ SEEDS ?= seeds
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser run index serve test lint format bench bench-quality bench-news bench-speed bench-incremental clean
+.PHONY: install browser run index serve test lint format bench bench-quality bench-news bench-speed bench-incremental image image-test clean
 
 install: $(VENV)/.installed
 
@@ -70,6 +70,37 @@ bench-news: install
 
 # Every figure the docs report: quality, speed, then incremental reindexing.
 bench: bench-quality bench-news bench-speed bench-incremental
+
+# The container image (Dockerfile), built and run with podman. No registry image can be pulled
+# on the machines this project is built on, so the base is made from Debian's packages
+# (debootstrap) and imported once; elsewhere: make image BASE_IMAGE=python:3.11-slim.
+IMAGE ?= localhost/newsqa:latest
+BASE_IMAGE ?= localhost/newsqa-base:bookworm
+ROOTFS ?= /var/tmp/newsqa-rootfs
+PODMAN ?= podman
+# This machine's sandbox: podman's default limits exceed what it grants, and crun cannot run
+# on its hybrid cgroups; runc can.
+PODMAN_FLAGS ?= --runtime runc --ulimit nofile=4096:4096 --ulimit nproc=4096:4096
+# torch's CPU wheel from this machine's disk and its TLS proxy's certificates, during the build
+# only; empty where pip reaches download.pytorch.org itself.
+IMAGE_BUILD_FLAGS ?= $(if $(wildcard /opt/wheels),--volume /opt/wheels:/opt/wheels:ro \
+	--build-arg PIP_FIND_LINKS=/opt/wheels --build-arg TORCH_INDEX_URL= \
+	--volume /etc/ssl/certs/ca-certificates.crt:/etc/ssl/ca-bundle.crt:ro \
+	--build-arg PIP_CERT=/etc/ssl/ca-bundle.crt)
+
+image:
+	@command -v $(PODMAN) >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq podman buildah debootstrap runc; }
+	@case "$(BASE_IMAGE)" in localhost/newsqa-base:*) $(PODMAN) image exists $(BASE_IMAGE) || { \
+		test -x $(ROOTFS)/usr/bin/python3 || debootstrap --variant=minbase \
+			--include=python3,python3-venv,ca-certificates bookworm $(ROOTFS) http://deb.debian.org/debian; \
+		tar -C $(ROOTFS) -c . | $(PODMAN) import - $(BASE_IMAGE); } ;; esac
+	$(PODMAN) build --format docker $(PODMAN_FLAGS) $(IMAGE_BUILD_FLAGS) --build-arg BASE=$(BASE_IMAGE) -t $(IMAGE) .
+
+# Runs the image, waits for /ready, asks the phases question and checks its citation.
+image-test: install
+	NEWSQA_IMAGE=$(IMAGE) NEWSQA_PODMAN=$(PODMAN) NEWSQA_PODMAN_FLAGS="$(PODMAN_FLAGS)" \
+		$(PY) -m pytest -q -s tests/image
 
 clean:
 	rm -rf $(VENV) $(INDEX_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from indexer.errors import BadSettings
 
@@ -116,6 +116,10 @@ def load_settings(kind: type[SettingsT], **overrides: Any) -> SettingsT:
     instead of a validation traceback."""
     try:
         return kind(**overrides)
+    except SettingsError as exc:  # a list or other complex value that is not JSON
+        raise BadSettings(
+            f"invalid settings: {exc} (lists are JSON, e.g. NEWSQA_SOURCES='[\"articles\"]')"
+        ) from exc
     except ValidationError as exc:
         problems = "; ".join(
             f"NEWSQA_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
