@@ -23,17 +23,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.evaluate import cached_index
-from benchmarks.questions import load_questions
+from benchmarks.questions import SQUAD, load_questions, require_beir
 from benchmarks.speed import REPO, free_port, latencies_at_one, load, start_service
 from indexer import make_embedder
 from service.settings import ServiceSettings
 
-SQUAD = REPO.parent / "shared" / "data" / "squad2-dev-sample"
 P50_QUESTIONS = 100
 LOAD_QUESTIONS = 130
 
 
 def squad_index_and_questions() -> tuple[Path, list[str]]:
+    require_beir(SQUAD)
     settings = ServiceSettings(**{})
     index_dir = cached_index(SQUAD / "corpus.jsonl", settings, make_embedder(settings))
     questions = [

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.evaluate import ASK_K, cached_index
-from benchmarks.questions import Question, answer_contains_gold, load_questions
+from benchmarks.questions import SQUAD, Question, answer_contains_gold, load_questions
 from indexer import IndexStore, make_embedder
 from service.engine.answer import (
     FEATURES,
@@ -47,7 +47,6 @@ from service.engine.timewords import interpret
 from service.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parent.parent
-SQUAD = REPO.parent / "shared" / "data" / "squad2-dev-sample"
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.questions import SQUAD, require_beir
 from indexer import Embedder, TokenSums, build_index, make_embedder
 from indexer.build import BuildReport
 from indexer.documents import load_documents
@@ -42,7 +43,7 @@ from service.engine.reindex import Reindexer
 from service.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parent.parent
-SQUAD_CORPUS = REPO.parent / "shared" / "data" / "squad2-dev-sample" / "corpus.jsonl"
+SQUAD_CORPUS = SQUAD / "corpus.jsonl"
 
 
 def sentence_pool() -> list[str]:
@@ -157,6 +158,7 @@ def main() -> None:
         help="embed the base build with random vectors; extrapolate its embedding time",
     )
     args = parser.parse_args()
+    require_beir(SQUAD)
     logging.basicConfig(level=logging.WARNING)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-incremental-"))
     articles, index_dir = workdir / "articles", workdir / "index"

@@ -22,6 +22,7 @@ import numpy as np
 
 from benchmarks.evaluate import cached_index
 from benchmarks.questions import (
+    SQUAD,
     Question,
     load_questions,
     off_topic_questions,
@@ -33,7 +34,7 @@ from service.engine.search import DEFAULT_WEIGHTS, Searcher
 from service.engine.signals import Signals
 from service.settings import ServiceSettings
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "squad2-dev-sample"
+DATA = SQUAD
 OFF_TOPIC = Path(__file__).resolve().parent / "offtopic_questions.txt"
 SIGNALS = ("dense_passage", "dense_sentence", "lexical_passage", "coverage")
 RRF_K = 60

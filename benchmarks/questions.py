@@ -14,6 +14,22 @@ from pathlib import Path
 from service.engine.answer import Abstention
 
 ALWAYS_ANSWER = Abstention(min_evidence=-1.0, min_confidence=0.0)
+SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "squad2-dev-sample"
+"""The shared SQuAD 2.0 sample, beside the clone as CI and the team's machines have it."""
+BEIR_FILES = ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv")
+
+
+def require_beir(folder: Path) -> Path:
+    """``folder`` once it holds a BEIR data set; otherwise exit, saying what is missing and
+    where the data comes from (rather than a FileNotFoundError's traceback)."""
+    missing = [name for name in BEIR_FILES if not (folder / name).is_file()]
+    if missing:
+        raise SystemExit(
+            f"error: {folder} lacks {', '.join(missing)}. This benchmark reads a BEIR data set: "
+            f"the shared SQuAD 2.0 sample at {SQUAD} (../shared beside the clone), or another "
+            "folder where it takes one (--data)."
+        )
+    return folder
 
 
 @dataclass(frozen=True, slots=True)

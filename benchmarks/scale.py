@@ -16,6 +16,7 @@ import time
 import faiss
 import numpy as np
 
+from benchmarks.questions import require_beir
 from benchmarks.speed_quality import DATA, read_jsonl
 from indexer import IndexSettings, make_embedder
 from indexer.vectors import HNSW_EF_CONSTRUCTION, HNSW_M, build_passage_index, set_faiss_threads
@@ -60,6 +61,7 @@ def main() -> None:
     )
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
+    require_beir(DATA)
     set_faiss_threads(1)
     embedder = make_embedder(IndexSettings())
     texts = [q["text"] for q in read_jsonl(DATA / "queries.jsonl")][: args.queries]

@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 import httpx
 import numpy as np
 
+from benchmarks.questions import require_beir
 from benchmarks.speed_quality import DATA, read_jsonl
 from indexer import IndexSettings, IndexStore
 from indexer.build import unique_documents
@@ -250,6 +251,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA, help="a BEIR folder (SQuAD sample)")
     parser.add_argument("--index-size", type=int, default=10_000, help="passages for serving")
     args = parser.parse_args()
+    require_beir(args.data)
     questions = [q["text"] for q in read_jsonl(args.data / "queries.jsonl")]
     env = {
         **os.environ,

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.questions import SQUAD, require_beir
 from indexer import IndexSettings, make_embedder
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "squad2-dev-sample"
+DATA = SQUAD
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
@@ -28,6 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help="a BEIR folder with metadata")
     args = parser.parse_args()
+    require_beir(args.data)
     corpus = read_jsonl(args.data / "corpus.jsonl")
     queries = [q for q in read_jsonl(args.data / "queries.jsonl") if q["metadata"]["answerable"]]
     ids = [doc["_id"] for doc in corpus]
