@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         port=settings.port,
         log_config=log_config,
         access_log=False,  # service/api/telemetry.py logs each request, with its id
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
     )
     try:
         if settings.workers == 1:

@@ -81,6 +81,24 @@ class ServiceSettings(IndexSettings):
             "parsed (a declared Content-Length) or as soon as they pass it (a streamed one)."
         ),
     )
+    body_read_timeout_seconds: float = Field(
+        15.0,
+        gt=0,
+        le=600,
+        description=(
+            "A request body that does not arrive within this long (a stalled or lying "
+            "client) is a 408, and its connection is let go."
+        ),
+    )
+    graceful_shutdown_seconds: int = Field(
+        10,
+        ge=1,
+        le=600,
+        description=(
+            "On SIGTERM the service stops taking connections and gives requests in flight "
+            "this long to finish, then exits anyway."
+        ),
+    )
     metrics_require_api_key: bool = Field(
         False,
         description=(

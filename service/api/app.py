@@ -94,7 +94,11 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
     app.include_router(admin.router)
     _install_error_handlers(app)
     app.add_middleware(QueryFastPath)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        read_timeout=settings.body_read_timeout_seconds,
+    )
     app.add_middleware(RequestTelemetry)  # outermost: it sees every request and response
     return app
 

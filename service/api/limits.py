@@ -1,4 +1,5 @@
-"""Request bodies refused by their size before anything reads or parses them.
+"""Request bodies refused by their size before anything reads or parses them, and bodies
+that stall refused in time.
 
 Every body this API takes is small (the largest, a search with twenty sources, is under 2 KB),
 yet FastAPI reads and parses a body whole before validating it: a 20 MB body of 200,000 keys
@@ -6,6 +7,8 @@ held the event loop for 1.6 s and ~200 MB. A declared ``Content-Length`` over th
 413 at once, before a byte of the body is read; a body streamed without one is counted as it
 arrives and refused once it passes the limit.
 """
+
+import asyncio
 
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
@@ -15,11 +18,13 @@ from service.api.telemetry import request_id
 
 
 class BodyLimit:
-    """ASGI middleware: 413 for an HTTP request body over ``max_bytes``."""
+    """ASGI middleware: 413 for an HTTP request body over ``max_bytes``, 408 for one whose
+    next part does not arrive within ``read_timeout`` seconds."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_timeout = read_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -37,7 +42,12 @@ class BodyLimit:
 
         async def counted() -> Message:
             nonlocal received
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.read_timeout)
+            except TimeoutError:
+                raise HTTPException(
+                    408, f"request body not received within {self.read_timeout:g} s"
+                ) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:

@@ -1,13 +1,19 @@
 """Limits that hold before work is done, on a real server."""
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
-from tests.conftest import RunningServer
+from service.settings import ServiceSettings
+from tests.conftest import REPO, FakeEmbedder, RunningServer, free_port, serve
 
 
 def _raw_request(base_url: str, head: bytes, body: bytes = b"") -> tuple[int, dict]:
@@ -61,3 +67,44 @@ def test_a_body_within_the_limit_is_served(fake_server: RunningServer) -> None:
         f"{fake_server.base_url}/search", json={"query": "deal", "source": sources}, timeout=30
     )
     assert response.status_code == 200
+
+
+def test_a_stalled_body_is_a_408_in_time(tmp_path) -> None:
+    settings = ServiceSettings(index_dir=tmp_path, port=free_port(), body_read_timeout_seconds=0.5)
+    for running in serve(settings, FakeEmbedder()):
+        head = (
+            b"POST /search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n"
+        )
+        began = time.perf_counter()
+        status, body = _raw_request(running.base_url, head, b'{"query": ')  # and then nothing
+        assert status == 408 and "not received within 0.5 s" in body["detail"]
+        assert time.perf_counter() - began < 5
+
+
+@pytest.mark.slow
+def test_sigterm_exits_within_the_graceful_timeout_with_a_stalled_client(tmp_path) -> None:
+    port = free_port()
+    env = {**os.environ, "NEWSQA_GRACEFUL_SHUTDOWN_SECONDS": "1"}
+    command = [sys.executable, "-m", "service", "--index-dir", str(tmp_path), "--port", str(port)]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        with socket.create_connection(("127.0.0.1", port)) as stalled:
+            stalled.sendall(b"POST /search HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+            time.sleep(0.3)
+            began = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=15)
+        assert time.monotonic() - began < 5
+        # uvicorn re-raises the signal once shut down: the status says "ended by SIGTERM".
+        assert process.returncode in (0, -signal.SIGTERM)
+    finally:
+        process.kill()
+        process.wait()
