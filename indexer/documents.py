@@ -36,6 +36,9 @@ class Document:
     url: str | None = None
     published: str | None = None
     content_hash: str = field(default="", compare=False)
+    indexed_at: str | None = field(default=None, compare=False)
+    """When its content was first indexed as it is (ISO 8601, UTC): the build time of the
+    generation that embedded it, kept by later builds while it does not change."""
 
     def __post_init__(self) -> None:
         if not self.content_hash:

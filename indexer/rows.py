@@ -7,7 +7,7 @@ bytes written last time, so an incremental build does per-document work only for
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -89,19 +89,26 @@ def _spread(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def write_documents(
-    path: Path, entries: Sequence[ChunkedDocument | KeptDocument], previous: IndexSnapshot | None
+    path: Path,
+    entries: Sequence[ChunkedDocument | KeptDocument],
+    previous: IndexSnapshot | None,
+    indexed_at: str,
 ) -> None:
     """One JSON line per document; a kept document's line is copied from ``previous`` as
-    bytes when its record there is identical (its file may have moved: the path differs)."""
+    bytes when its record there is identical (its file may have moved: the path differs).
+    New and changed documents are ``indexed_at`` now; kept ones keep their time."""
     lines = previous.document_lines() if previous else []
     with path.open("wb") as handle:
         for entry in entries:
-            if isinstance(entry, KeptDocument) and (
-                previous is not None and previous.documents[entry.position] == entry.document
-            ):
-                handle.write(lines[entry.position])
+            if isinstance(entry, KeptDocument) and previous is not None:
+                before = previous.documents[entry.position]
+                if before == entry.document:
+                    handle.write(lines[entry.position])
+                    continue
+                when = before.indexed_at
             else:
-                handle.write(_document_line(entry.document))
+                when = indexed_at
+            handle.write(_document_line(replace(entry.document, indexed_at=when)))
 
 
 def _document_line(doc: Document) -> bytes:

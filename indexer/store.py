@@ -159,7 +159,7 @@ def _write_generation(
     passages, sentences, carried = row_tables(entries, previous)
     if _rows(passage_vectors) != len(passages) or _rows(sentence_vectors) != len(sentences):
         raise ValueError("one vector per passage and per sentence is required")
-    write_documents(folder / "documents.jsonl", entries, previous)
+    write_documents(folder / "documents.jsonl", entries, previous, built_at.isoformat())
     np.save(folder / "passages.npy", passages)
     np.save(folder / "sentences.npy", sentences)
     old = previous.path if previous else None

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from service.schemas import (
     DEFAULT_K,
     AskResponse,
+    DocumentList,
     DocumentResponse,
     Ready,
     SearchResponse,
@@ -66,6 +67,18 @@ class NewsQAClient:
     def document(self, doc_id: str) -> DocumentResponse:
         """The whole document a citation points into."""
         return self._request("GET", f"/documents/{quote(doc_id)}", DocumentResponse)
+
+    def documents(self, limit: int = 20, offset: int = 0, **filters: Any) -> DocumentList:
+        """A page of the indexed documents (newest first, without texts); ``filters`` as for
+        ``search``. The next page is at ``next_offset`` until it is None."""
+        parameters: list[tuple[str, Any]] = [("limit", limit), ("offset", offset)]
+        for name, value in filters.items():
+            values = value if isinstance(value, list | tuple) else [value]
+            parameters += [(name, item) for item in values]
+        response = self._http.get("/documents", params=parameters)
+        if response.is_error:
+            raise APIError(response.status_code, _detail(response))
+        return DocumentList.model_validate_json(response.content)
 
     def ready(self) -> Ready:
         """The live index's generation and counts; ``APIError`` (503) while there is none."""

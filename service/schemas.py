@@ -30,6 +30,7 @@ TopK = Annotated[int, Field(ge=1, le=MAX_K, description="How many passages to re
 
 
 MAX_SOURCES = 20
+MAX_PAGE = 100
 YEARS = range(1800, 2201)
 """Dates outside these years are refused: the ranges read from them ("this week" before
 0001-01-03, the day after 9999-12-31) would overflow Python's datetimes."""
@@ -72,8 +73,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class _Filtered(_Strict):
-    """The filters every query takes (GET: ``source`` may be repeated; POST: a list)."""
+class _DocumentFilters(_Strict):
+    """Which articles a request is about (GET: ``source`` may be repeated; POST: a list)."""
 
     source: list[SourceName] | None = Field(
         None,
@@ -96,13 +97,6 @@ class _Filtered(_Strict):
         max_length=500,
         description="Only documents whose id starts with this (a folder or collection).",
     )
-    now: Moment | None = Field(
-        None,
-        description=(
-            "The moment of asking (ISO 8601), which time words in the text ('this week', "
-            "'yesterday', 'in July') are read against; default: the current time."
-        ),
-    )
 
     @model_validator(mode="after")
     def _range_is_not_empty(self) -> Self:
@@ -115,10 +109,6 @@ class _Filtered(_Strict):
             )
         return self
 
-    def moment(self) -> datetime:
-        """``now`` as an aware datetime (naive = UTC), or the current time."""
-        return as_utc(datetime.fromisoformat(self.now)) if self.now else datetime.now(UTC)
-
     def filters(self) -> Filters:
         return Filters(
             sources=tuple(self.source or ()),
@@ -126,6 +116,22 @@ class _Filtered(_Strict):
             published_before=_bound(self.published_before, end_of_day=True),
             doc_id_prefix=self.doc_id_prefix,
         )
+
+
+class _Filtered(_DocumentFilters):
+    """The filters every query takes, and the moment its time words are read against."""
+
+    now: Moment | None = Field(
+        None,
+        description=(
+            "The moment of asking (ISO 8601), which time words in the text ('this week', "
+            "'yesterday', 'in July') are read against; default: the current time."
+        ),
+    )
+
+    def moment(self) -> datetime:
+        """``now`` as an aware datetime (naive = UTC), or the current time."""
+        return as_utc(datetime.fromisoformat(self.now)) if self.now else datetime.now(UTC)
 
 
 class SearchRequest(_Filtered):
@@ -146,6 +152,11 @@ class AskRequest(_Filtered):
         return SearchQuery(
             self.question, self.k, self.filters(), interpret(self.question, self.moment())
         )
+
+
+class DocumentListRequest(_DocumentFilters):
+    limit: int = Field(20, ge=1, le=MAX_PAGE, description="Documents per page.")
+    offset: int = Field(0, ge=0, description="How many documents of the listing to skip.")
 
 
 class DocumentRequest(_Strict):
@@ -260,6 +271,33 @@ class DocumentResponse(BaseModel):
     path: str | None
     url: str | None
     published: str | None
+    indexed_at: str | None = Field(
+        description="When this content was first indexed (ISO 8601, UTC); null in older indexes."
+    )
+
+
+class DocumentSummary(BaseModel):
+    """A document as ``GET /documents`` lists it: everything but its text."""
+
+    doc_id: str
+    title: str
+    source: str | None
+    path: str | None
+    url: str | None
+    published: str | None
+    indexed_at: str | None
+    content_hash: str = Field(description="SHA-256 of what was indexed of it.")
+    passages: int
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentSummary] = Field(
+        description="Newest first by published date; undated ones last; ties by doc_id."
+    )
+    total: int = Field(description="Documents the filters match, on every page.")
+    offset: int
+    limit: int
+    next_offset: int | None = Field(description="The next page's offset; null on the last.")
 
 
 class Health(BaseModel):

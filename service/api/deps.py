@@ -49,11 +49,11 @@ def from_query_string(model: type[Model], parameters: Iterable[tuple[str, str]])
     refused as unknown JSON fields are, so an option the model lacks is never silently
     ignored; so is a repeated parameter that is not a list. Raises ``BadQuery`` naming the
     parameters as the client sent them."""
-    text_field = TEXT_FIELDS[model]
+    text_field = TEXT_FIELDS.get(model)
     lists = _list_fields(model)
     data: dict[str, Any] = {}
     for name, value in parameters:
-        field = text_field if name == TEXT_PARAMETER else name
+        field = text_field if text_field and name == TEXT_PARAMETER else name
         if field in lists:
             data.setdefault(field, []).append(value)
         elif field in data:
@@ -88,7 +88,7 @@ def openapi_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     """The query parameters of a GET route taking ``model``, for its OpenAPI description."""
     schema = model.model_json_schema()
     required = set(schema.get("required", ()))
-    text_field = TEXT_FIELDS[model]
+    text_field = TEXT_FIELDS.get(model)
     return [
         {
             "name": TEXT_PARAMETER if name == text_field else name,

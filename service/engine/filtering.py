@@ -76,6 +76,24 @@ class DocumentFacets:
     def passage_mask(self, filters: Filters) -> np.ndarray | None:
         """Which passages ``filters`` allows (a boolean array by passage id); None for no
         filter at all, so that unfiltered queries pay nothing."""
+        documents = self.document_mask(filters)
+        return None if documents is None else documents[self.snapshot.passages["doc"]]
+
+    @cached_property
+    def newest_first(self) -> np.ndarray:
+        """Document rows by publication time, newest first, undated ones last, ties by id."""
+        published = self._published
+        undated = np.isnan(published)
+        return np.lexsort((self._ids.astype(str), -np.nan_to_num(published), undated))
+
+    @cached_property
+    def passage_counts(self) -> np.ndarray:
+        """Passages per document row."""
+        return np.bincount(self.snapshot.passages["doc"], minlength=len(self.snapshot.documents))
+
+    def document_mask(self, filters: Filters) -> np.ndarray | None:
+        """Which documents ``filters`` allows (a boolean array by document row); None for
+        no filter at all."""
         if filters.empty:
             return None
         documents = np.ones(len(self.snapshot.documents), dtype=bool)
@@ -87,4 +105,4 @@ class DocumentFacets:
         if filters.doc_id_prefix:
             prefix = filters.doc_id_prefix
             documents &= np.array([doc_id.startswith(prefix) for doc_id in self._ids], dtype=bool)
-        return documents[self.snapshot.passages["doc"]]
+        return documents

@@ -22,7 +22,10 @@ from service.schemas import (
     AskRequest,
     AskResponse,
     Citation,
+    DocumentList,
+    DocumentListRequest,
     DocumentResponse,
+    DocumentSummary,
     Interpreted,
     SearchRequest,
     SearchResponse,
@@ -84,6 +87,39 @@ def document(searcher: Searcher, doc_id: str) -> DocumentResponse:
         path=doc.path,
         url=doc.url,
         published=doc.published,
+        indexed_at=doc.indexed_at,
+    )
+
+
+def list_documents(searcher: Searcher, request: DocumentListRequest) -> DocumentList:
+    """A page of the documents the filters allow, newest first, without their texts."""
+    facets = searcher.evidence.facets
+    order = facets.newest_first
+    allowed = facets.document_mask(request.filters())
+    if allowed is not None:
+        order = order[allowed[order]]
+    page = order[request.offset : request.offset + request.limit].tolist()
+    documents = searcher.snapshot.documents
+    end = request.offset + len(page)
+    return DocumentList(
+        documents=[
+            DocumentSummary(
+                doc_id=doc.doc_id,
+                title=doc.title,
+                source=doc.source,
+                path=doc.path,
+                url=doc.url,
+                published=doc.published,
+                indexed_at=doc.indexed_at,
+                content_hash=doc.content_hash,
+                passages=int(facets.passage_counts[row]),
+            )
+            for row, doc in ((row, documents[row]) for row in page)
+        ],
+        total=len(order),
+        offset=request.offset,
+        limit=request.limit,
+        next_offset=end if end < len(order) else None,
     )
 
 

@@ -1,16 +1,30 @@
-"""``GET /documents/{doc_id}``: the whole article a citation points into."""
+"""``GET /documents``: the indexed documents, a page at a time, filterable; ``GET
+/documents/{doc_id}``: the whole article a citation points into."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
-from service.api.deps import live_index
+from service.api.deps import from_query_string, live_index, openapi_parameters
 from service.api.routes.search import ERRORS
 from service.engine import usecases
 from service.engine.live import LiveIndex
-from service.schemas import DocumentResponse, ErrorResponse
+from service.schemas import DocumentList, DocumentListRequest, DocumentResponse, ErrorResponse
 
 router = APIRouter(tags=["documents"])
+
+
+@router.get(
+    "/documents",
+    response_model=DocumentList,
+    responses=ERRORS,
+    openapi_extra={"parameters": openapi_parameters(DocumentListRequest)},
+)
+def list_documents(request: Request) -> DocumentList:
+    """The documents the filters allow (publisher, publication dates, id prefix), newest
+    first, with their metadata, content hash and when they were indexed."""
+    page = from_query_string(DocumentListRequest, request.query_params.multi_items())
+    return usecases.list_documents(live_index(request).searcher(), page)
 
 
 @router.get(
