@@ -1,4 +1,5 @@
-"""``python -m indexer [PATH ...] [--index-dir DIR] [--full] [--watch]``: build the index."""
+"""``python -m indexer [PATH ...] [--index-dir DIR] [--full] [--watch] [--ray ADDRESS]``: build
+the index."""
 
 import argparse
 import logging
@@ -35,6 +36,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="after building, keep watching the paths and reindex when they change",
     )
+    parser.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help=(
+            "embed on a Ray cluster: 'local' (start one on this machine), 'auto' (the one "
+            "running here) or its address (ray://host:10001); needs the ray extra"
+        ),
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="only print errors")
     return parser.parse_args(argv)
 
@@ -54,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(IndexSettings, **overrides)
         embedder = make_embedder(settings)  # starts opening the model in the background
+        if args.ray:
+            from indexer.embedding.cluster import RayEmbedder
+
+            embedder = RayEmbedder(settings, args.ray, embedder)
         # Imported only now, while the model opens (see indexer/__init__.py).
         from indexer.build import build_index
         from indexer.watch import watch_sources

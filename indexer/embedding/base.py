@@ -82,6 +82,12 @@ class Embedder(Protocol):
         """The sum of each text's token embeddings (see ``TokenSums``)."""
         ...
 
+    def batch_plan(self, texts: Sequence[str]) -> list[list[int]]:
+        """The batches (rows of ``texts``) that ``encode_token_sums`` encodes together: what
+        a distributed build sends to its workers, batch by batch, so that its vectors are the
+        ones this embedder would make (the int8 model quantizes activations per batch)."""
+        ...
+
 
 class BaseEmbedder:
     """Defaults for the capabilities of ``Embedder`` that a backend may not tune: queries one at
@@ -107,6 +113,10 @@ class BaseEmbedder:
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self.encode_token_sums(texts, progress).vectors()
+
+    def batch_plan(self, texts: Sequence[str]) -> list[list[int]]:
+        size = MAX_QUERY_BATCH
+        return [list(range(i, min(i + size, len(texts)))) for i in range(0, len(texts), size)]
 
 
 def default_model_path() -> Path:

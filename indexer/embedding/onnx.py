@@ -174,15 +174,21 @@ class OnnxEmbedder(BaseEmbedder):
         ids = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
         return TokenSums(self._queries.token_sums(ids)).vectors()
 
+    def batch_plan(self, texts: Sequence[str]) -> list[list[int]]:
+        return self._plan(self._tokenizer.encode_batch(list(texts)))
+
+    def _plan(self, encodings: Sequence[Any]) -> list[list[int]]:
+        # Longest first, so the slowest batch shows early in the progress bar and padding is
+        # limited to neighbours of similar length.
+        order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))
+        return [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+
     def encode_token_sums(self, texts: Sequence[str], progress: bool = False) -> TokenSums:
         sums = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return TokenSums(sums)
         encodings = self._tokenizer.encode_batch(list(texts))
-        # Longest first, so the slowest batch shows early in the progress bar and padding is
-        # limited to neighbours of similar length.
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        batches = self._plan(encodings)
 
         def encode(rows: list[int]) -> None:
             sums[rows] = self._passages.token_sums([encodings[i].ids for i in rows])
