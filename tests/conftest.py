@@ -4,6 +4,7 @@ server per test session for the integration tests."""
 import hashlib
 import os
 import re
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,39 @@ class FakeEmbedder(BaseEmbedder):
             if not words:
                 sums[row] = np.eye(self.dimension)[0]
         return TokenSums(sums)
+
+
+class FullDiskEmbedder(FakeEmbedder):
+    """Fails the way a full disk does, while ``full`` is set."""
+
+    full = False
+
+    def encode_token_sums(self, texts: Sequence[str], progress: bool = False) -> TokenSums:
+        if self.full:
+            raise OSError(28, "No space left on device")
+        return super().encode_token_sums(texts, progress)
+
+
+ADMIN_KEY = "test-admin-key"
+ADMIN_AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+def serve_sources(tmp_path: Path, embedder: Embedder | None = None) -> Iterator["RunningServer"]:
+    """A real server (fake embedder unless given) over a built copy of seeds/ in
+    ``tmp_path/sources``, which it may reindex, with the admin key ``ADMIN_KEY``."""
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    embedder = embedder or FakeEmbedder()
+    settings = ServiceSettings(
+        index_dir=tmp_path / "index", sources=[sources], port=free_port(), api_key=ADMIN_KEY
+    )
+    build_index([sources], settings, embedder, progress=False)
+    yield from serve(settings, embedder)
+
+
+@pytest.fixture
+def keyed_server(tmp_path: Path) -> Iterator["RunningServer"]:
+    yield from serve_sources(tmp_path)
 
 
 @pytest.fixture

@@ -1,10 +1,8 @@
 """POST /admin/reindex and following generations built elsewhere, on a real server with the
 fake embedder."""
 
-import shutil
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,22 +12,25 @@ from indexer import IndexSettings, IndexStore, build_index
 from indexer.housekeeping import IndexLock
 from indexer.store import TMP_PREFIX
 from service.settings import ServiceSettings
-from tests.conftest import SEEDS, FakeEmbedder, RunningServer, free_port, serve
+from tests.conftest import (
+    ADMIN_AUTH,
+    ADMIN_KEY,
+    SEEDS,
+    FakeEmbedder,
+    FullDiskEmbedder,
+    RunningServer,
+    free_port,
+    serve,
+    serve_sources,
+)
 
-KEY = "test-admin-key"
-AUTH = {"Authorization": f"Bearer {KEY}"}
+KEY, AUTH = ADMIN_KEY, ADMIN_AUTH
 ARTICLE = "Harbour news\n\nThe ferry to the island was cancelled. Storms are expected all week.\n"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    sources = tmp_path / "sources"
-    shutil.copytree(SEEDS, sources)
-    settings = ServiceSettings(
-        index_dir=tmp_path / "index", sources=[sources], port=free_port(), api_key=KEY
-    )
-    build_index([sources], settings, FakeEmbedder(), progress=False)
-    yield from serve(settings, FakeEmbedder())
+def server(keyed_server: RunningServer) -> RunningServer:
+    return keyed_server
 
 
 def test_reindex_needs_the_key(server: RunningServer) -> None:
@@ -111,25 +112,11 @@ def test_reindex_while_another_indexer_holds_the_lock_is_a_conflict(tmp_path: Pa
 
 
 def test_ready_says_the_generation_is_stale_while_reindexing_fails(tmp_path: Path) -> None:
-    class FullDisk(FakeEmbedder):
-        full = False
-
-        def encode_token_sums(self, texts, progress=False):  # type: ignore[no-untyped-def]
-            if self.full:
-                raise OSError(28, "No space left on device")
-            return super().encode_token_sums(texts, progress)
-
-    sources = tmp_path / "sources"
-    shutil.copytree(SEEDS, sources)
-    settings = ServiceSettings(
-        index_dir=tmp_path / "index", sources=[sources], port=free_port(), api_key=KEY
-    )
-    embedder = FullDisk()
-    build_index([sources], settings, embedder, progress=False)
-    for running in serve(settings, embedder):
+    embedder = FullDiskEmbedder()
+    for running in serve_sources(tmp_path, embedder):
         with httpx.Client(base_url=running.base_url, headers=AUTH, timeout=30) as client:
             assert client.get("/ready").json()["stale"] is False
-            (sources / "ferry.txt").write_text(ARTICLE, encoding="utf-8")
+            (running.settings.sources[0] / "ferry.txt").write_text(ARTICLE, encoding="utf-8")
             embedder.full = True
             assert client.post("/admin/reindex").status_code == 503
             ready = client.get("/ready")

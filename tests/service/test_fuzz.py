@@ -7,16 +7,13 @@ All of schemathesis's checks run but one: "schema-valid data accepted". A schema
 "a real calendar date between 1800 and 2200" or "a time range that is not empty", so strings
 it allows may still be refused, with the documented 422 and its reason."""
 
-import shutil
 from pathlib import Path
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
-from indexer import build_index
-from service.settings import ServiceSettings
-from tests.conftest import SEEDS, FakeEmbedder, free_port, serve
+from tests.conftest import ADMIN_AUTH, serve_sources
 
 EXAMPLES = 30
 KEY = "fuzz-key"
@@ -24,14 +21,8 @@ KEY = "fuzz-key"
 
 def test_no_operation_errors_or_strays_from_its_schema(tmp_path: Path) -> None:
     """Against a server with an API key, sent with every request: the admin operations run."""
-    sources = tmp_path / "sources"
-    shutil.copytree(SEEDS, sources)
-    settings = ServiceSettings(
-        index_dir=tmp_path / "index", sources=[sources], port=free_port(), api_key=KEY
-    )
-    build_index([sources], settings, FakeEmbedder(), progress=False)
-    for running in serve(settings, FakeEmbedder()):
-        _fuzz(running.base_url, {"Authorization": f"Bearer {KEY}"})
+    for running in serve_sources(tmp_path):
+        _fuzz(running.base_url, ADMIN_AUTH)
 
 
 def _fuzz(base_url: str, headers: dict[str, str]) -> None:

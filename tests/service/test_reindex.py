@@ -12,7 +12,7 @@ from service.engine.live import LiveIndex
 from service.engine.reindex import Reindexer
 from service.errors import ReindexFailed
 from service.settings import ServiceSettings
-from tests.conftest import SEEDS, FakeEmbedder
+from tests.conftest import SEEDS, FakeEmbedder, FullDiskEmbedder
 
 ARTICLE = "Harbour news\n\nThe ferry to the island was cancelled. Storms are expected all week.\n"
 
@@ -41,17 +41,6 @@ def test_a_reindex_builds_on_the_served_generation_without_opening_it_again(
     # Only the new generation was opened (by the swap), never the served one a second time.
     assert opened_generations == [report.manifest.generation]
     assert live.snapshot().generation == report.manifest.generation  # type: ignore[union-attr]
-
-
-class FullDiskEmbedder(FakeEmbedder):
-    """Fails the way a full disk does, while it is full."""
-
-    full = True
-
-    def encode_token_sums(self, texts, progress=False):  # type: ignore[no-untyped-def]
-        if self.full:
-            raise OSError(28, "No space left on device")
-        return super().encode_token_sums(texts, progress)
 
 
 def test_an_unforeseen_failure_is_a_reindex_failure_and_the_next_run_recovers(

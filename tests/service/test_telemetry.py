@@ -4,9 +4,7 @@ what is counted does not depend on the model)."""
 import json
 import logging
 import re
-import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,10 +14,18 @@ from prometheus_client.parser import text_string_to_metric_families
 from indexer import build_index
 from service.logs import JsonFormatter
 from service.settings import ServiceSettings
-from tests.conftest import REPO, SEEDS, FakeEmbedder, RunningServer, free_port, serve
+from tests.conftest import (
+    ADMIN_AUTH,
+    ADMIN_KEY,
+    REPO,
+    SEEDS,
+    FakeEmbedder,
+    RunningServer,
+    free_port,
+    serve,
+)
 
-KEY = "metrics-test-key"
-AUTH = {"Authorization": f"Bearer {KEY}"}
+KEY, AUTH = ADMIN_KEY, ADMIN_AUTH
 SEED_ID = "000_8cbc50e82d9fbfeb.txt"
 
 
@@ -45,14 +51,8 @@ def stage_count(samples, stage: str) -> float:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    sources = tmp_path / "sources"
-    shutil.copytree(SEEDS, sources)
-    settings = ServiceSettings(
-        index_dir=tmp_path / "index", sources=[sources], port=free_port(), api_key=KEY
-    )
-    build_index([sources], settings, FakeEmbedder(), progress=False)
-    yield from serve(settings, FakeEmbedder())
+def server(keyed_server: RunningServer) -> RunningServer:
+    return keyed_server
 
 
 def test_requests_through_every_front_door_are_counted_by_route(server: RunningServer) -> None:
