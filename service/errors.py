@@ -6,7 +6,8 @@ and into MCP tool errors in one place (mcp.py).
     ├── Unauthorized        missing or wrong API key                                     → 401
     ├── Forbidden           the endpoint is disabled (no API key configured)             → 403
     ├── DocumentNotFound    no document with that id in the live index                   → 404
-    └── IndexUnavailable    no index is loaded (never built, or incompatible)            → 503
+    ├── IndexUnavailable    no index is loaded (never built, or incompatible)            → 503
+    └── Overloaded          too many queries wait for the model already      → 503, Retry-After
 
 Indexer errors that reach a request (a corrupt generation) are answered as 503 too, except
 ``IndexLocked`` (another indexer kept the index busy past the lock timeout): 409.
@@ -38,6 +39,13 @@ class DocumentNotFound(ServiceError):
 
 class IndexUnavailable(ServiceError):
     """There is no usable index to answer from right now."""
+
+
+class Overloaded(ServiceError):
+    """More queries wait for the model than ``max_pending_queries``: refused at once (503 with
+    ``Retry-After``) rather than queued behind a wait every client would time out on."""
+
+    retry_after_seconds = 1
 
 
 class ReindexFailed(ServiceError):

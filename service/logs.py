@@ -36,6 +36,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class _PlainUvicornName(logging.Filter):
+    """uvicorn logs its start and stop as ``uvicorn.error`` (its logger for everything but
+    access lines): "INFO uvicorn.error: Started server process" reads like a failure."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "uvicorn.error":
+            record.name = "uvicorn"
+        return True
+
+
 def logging_config(log_format: LogFormat, level: str = "INFO") -> dict[str, Any]:
     """A ``logging.config.dictConfig`` for the service and uvicorn alike."""
     formatter: dict[str, Any] = (
@@ -45,11 +55,13 @@ def logging_config(log_format: LogFormat, level: str = "INFO") -> dict[str, Any]
         "class": "logging.StreamHandler",
         "formatter": "default",
         "stream": "ext://sys.stderr",
+        "filters": ["plain_uvicorn_name"],
     }
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": formatter},
+        "filters": {"plain_uvicorn_name": {"()": _PlainUvicornName}},
         "handlers": {"default": handler},
         "root": {"handlers": ["default"], "level": level},
         "loggers": {

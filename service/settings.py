@@ -58,6 +58,15 @@ class ServiceSettings(IndexSettings):
             "batch (torch and fp32 ONNX); 0 batches only the queries already waiting."
         ),
     )
+    max_pending_queries: int = Field(
+        256,
+        ge=1,
+        le=100_000,
+        description=(
+            "Queries that may wait for the model at once (about 2 ms each here); one more is "
+            "a 503 with Retry-After at once, instead of a wait clients would time out on."
+        ),
+    )
     api_key: SecretStr | None = Field(
         None,
         description=(

@@ -27,6 +27,7 @@ from service.errors import (
     DocumentNotFound,
     Forbidden,
     IndexUnavailable,
+    Overloaded,
     ReindexFailed,
     ServiceError,
     Unauthorized,
@@ -43,6 +44,7 @@ STATUS_OF: dict[type[Exception], int] = {
     Forbidden: 403,
     DocumentNotFound: 404,
     IndexUnavailable: 503,
+    Overloaded: 503,
     ReindexFailed: 503,
     IndexLocked: 409,
     IndexerError: 503,
@@ -57,7 +59,12 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
         model = embedder
         if model is None:
             model = await run_in_threadpool(make_embedder, settings, serving=True)
-        encoder = QueryEncoder(model, settings.query_cache_size, settings.query_batch_wait_ms)
+        encoder = QueryEncoder(
+            model,
+            settings.query_cache_size,
+            settings.query_batch_wait_ms,
+            settings.max_pending_queries,
+        )
         # Lazily built parts of the model (ONNX sessions) are made now, not in a first request.
         await run_in_threadpool(model.encode_query, "warm-up")
         live = LiveIndex(IndexStore(settings.index_dir), encoder, settings.retrieval_mode)
@@ -112,6 +119,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def known_error(request: Request, exc: Exception) -> JSONResponse:
         status = next(code for kind, code in STATUS_OF.items() if isinstance(exc, kind))
+        if isinstance(exc, Overloaded):
+            return error(request, str(exc), status, **{"Retry-After": str(exc.retry_after_seconds)})
         return error(request, str(exc), status)
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:

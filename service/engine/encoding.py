@@ -30,6 +30,7 @@ import numpy as np
 
 from indexer.embedding import MAX_QUERY_BATCH, BaseEmbedder, Embedder, TokenSums
 from service.engine.metrics import ENCODER_BATCH, ENCODER_PENDING
+from service.errors import Overloaded
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,17 @@ class QueryEncoder(BaseEmbedder):
     takes one query, so there is no queue to linger on.
     """
 
-    def __init__(self, embedder: Embedder, cache_size: int = 1024, wait_ms: float = 0.0) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        cache_size: int = 1024,
+        wait_ms: float = 0.0,
+        max_pending: int | None = None,
+    ) -> None:
         self.embedder = embedder
+        self._max_pending = max_pending
+        self._pending = 0
+        self._pending_lock = threading.Lock()
         self.name = embedder.name
         self.dimension = embedder.dimension
         self.backend = embedder.backend
@@ -106,7 +116,7 @@ class QueryEncoder(BaseEmbedder):
             done: Future[np.ndarray] = Future()
             done.set_result(cached)
             return done
-        ENCODER_PENDING.inc()
+        self._admit()
         if self._pool is not None:
             encode = self.embedder.encode_lone_query if alone else self.embedder.encode_query
             return self._pool.submit(self._encode_with, encode, text)
@@ -188,12 +198,28 @@ class QueryEncoder(BaseEmbedder):
             if stop:
                 return
 
+    def _admit(self) -> None:
+        """Count a query in for encoding, or refuse it when ``max_pending`` already wait."""
+        with self._pending_lock:
+            if self._max_pending is not None and self._pending >= self._max_pending:
+                raise Overloaded(
+                    f"{self._pending} queries are waiting for the model already; "
+                    f"try again in {Overloaded.retry_after_seconds} s"
+                )
+            self._pending += 1
+        ENCODER_PENDING.inc()
+
+    def _release(self, count: int) -> None:
+        with self._pending_lock:
+            self._pending -= count
+        ENCODER_PENDING.dec(count)
+
     def _encode_with(self, encode: Callable[[str], np.ndarray], text: str) -> np.ndarray:
         ENCODER_BATCH.observe(1)
         try:
             vector = np.asarray(encode(text))
         finally:
-            ENCODER_PENDING.dec()
+            self._release(1)
         vector.setflags(write=False)
         self._remember(text, vector)
         return vector
@@ -207,7 +233,7 @@ class QueryEncoder(BaseEmbedder):
                 item.vector.set_exception(exc)
             return
         finally:
-            ENCODER_PENDING.dec(len(batch))
+            self._release(len(batch))
         for item, vector in zip(batch, vectors, strict=True):
             vector.setflags(write=False)
             self._remember(item.text, vector)

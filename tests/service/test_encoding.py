@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from service.engine.encoding import QueryEncoder
+from service.errors import Overloaded
 from tests.conftest import FakeEmbedder
 
 
@@ -180,3 +181,20 @@ def test_only_a_search_with_no_other_in_flight_runs_its_query_on_every_core() ->
     assert (first, second, later) == (True, False, True)
     assert embedder.lone == ["first", "later"] and embedder.calls == [1]
     np.testing.assert_allclose(vector, embedder.encode_query("later"), rtol=1e-6)
+
+
+def test_queries_beyond_the_bound_are_refused_at_once_until_the_queue_drains(
+    gated: GatedEmbedder,
+) -> None:
+    encoder = QueryEncoder(gated, cache_size=0, max_pending=2)
+    waiting, threads = ask_in_threads(encoder, ["first", "second"])
+    while encoder._pending < 2:
+        threading.Event().wait(0.005)
+    with pytest.raises(Overloaded, match="2 queries are waiting"):
+        encoder.encode_query_soon("third")
+    gated.gate.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert all(vector is not None for vector in waiting)
+    assert encoder.encode_query("fourth").shape == (gated.dimension,)  # admitted again
+    encoder.close()

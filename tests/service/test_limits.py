@@ -6,14 +6,17 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from indexer import IndexSettings, build_index
 from service.settings import ServiceSettings
-from tests.conftest import REPO, FakeEmbedder, RunningServer, free_port, serve
+from tests.conftest import REPO, SEEDS, FakeEmbedder, RunningServer, free_port, serve
 
 
 def _raw_request(base_url: str, head: bytes, body: bytes = b"") -> tuple[int, dict]:
@@ -108,3 +111,26 @@ def test_sigterm_exits_within_the_graceful_timeout_with_a_stalled_client(tmp_pat
     finally:
         process.kill()
         process.wait()
+
+
+def test_an_overloaded_encoder_answers_503_with_retry_after(tmp_path) -> None:
+    class Stalling(FakeEmbedder):
+        gate = threading.Event()
+
+        def encode_query(self, text):  # type: ignore[no-untyped-def]
+            if text != "warm-up":
+                self.gate.wait(timeout=10)
+            return super().encode_query(text)
+
+    build_index([SEEDS], IndexSettings(index_dir=tmp_path), FakeEmbedder(), progress=False)
+    settings = ServiceSettings(index_dir=tmp_path, port=free_port(), max_pending_queries=1)
+    embedder = Stalling()
+    for running in serve(settings, embedder):
+        with ThreadPoolExecutor(1) as pool:
+            first = pool.submit(httpx.get, f"{running.base_url}/search", params={"q": "one"})
+            time.sleep(0.5)  # the first query now waits for the model
+            refused = httpx.get(f"{running.base_url}/search", params={"q": "two"})
+            embedder.gate.set()
+            assert first.result().status_code == 200
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+        assert "waiting for the model" in refused.json()["detail"]
