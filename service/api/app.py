@@ -15,6 +15,7 @@ from starlette.routing import Route
 from indexer import Embedder, IndexStore, make_embedder
 from indexer.errors import IndexerError, IndexLocked
 from service.api import web
+from service.api.contract import allowed_methods, install_contract
 from service.api.fast_path import QueryFastPath
 from service.api.limits import BodyLimit
 from service.api.routes import admin, documents, metrics, search, status, tools
@@ -100,6 +101,7 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
     app.router.routes.append(Route("/mcp", mcp_http, methods=["GET", "POST", "DELETE"]))
     app.include_router(admin.router)
     _install_error_handlers(app)
+    install_contract(app)
     app.add_middleware(QueryFastPath)
     app.add_middleware(
         BodyLimit,
@@ -126,7 +128,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         # Routing's own errors (404, 405 with its Allow header), worded as Starlette does.
         assert isinstance(exc, StarletteHTTPException)
-        return error(request, str(exc.detail), exc.status_code, **(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            methods = allowed_methods(request.app, request.url.path)
+            headers["Allow"] = ", ".join(methods) or headers.get("Allow", "")
+        return error(request, str(exc.detail), exc.status_code, **headers)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         # A bug: the log line with the same request id has the traceback.

@@ -104,3 +104,26 @@ async def test_mcp_refuses_unknown_arguments_as_a_tool_error(fake_server: Runnin
         answered = await mcp.call_tool("ask", {"question": "first phase of the deal", "k": 2})
     assert refused.is_error and "region" in refused.content[0].text
     assert not answered.is_error and len(answered.structured_content["passages"]) == 2
+
+
+def test_every_documented_422_is_the_error_body_the_service_sends(client: httpx.Client) -> None:
+    schema = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    documented = [
+        operation["responses"]["422"]["content"]["application/json"]["schema"]
+        for operations in schema["paths"].values()
+        for operation in operations.values()
+        if "422" in operation["responses"]
+    ]
+    assert documented and all(
+        s == {"$ref": "#/components/schemas/ErrorResponse"} for s in documented
+    )
+    invalid = client.get("/documents", params={"limit": "many"})
+    assert invalid.status_code == 422 and set(invalid.json()) == {"detail", "request_id"}
+
+
+def test_a_405_names_every_method_the_path_takes(client: httpx.Client) -> None:
+    for path in ("/ask", "/search"):
+        refused = client.put(path)
+        assert refused.status_code == 405
+        assert refused.headers["allow"] == "GET, POST"

@@ -1,0 +1,48 @@
+"""The OpenAPI schema as the service really answers, where FastAPI's defaults say otherwise.
+
+FastAPI documents every 422 as its own ``HTTPValidationError`` (a list of error objects), but
+this service words every error in one place as ``{"detail": "...", "request_id": "..."}``
+(``app.py``), so the schema says that instead; and a 405 names every method the path takes,
+where Starlette's names only those of the first route that matched (``/ask`` has a GET route
+and a POST route).
+"""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
+_FASTAPI_ERRORS = ("HTTPValidationError", "ValidationError")
+
+
+def install_contract(app: FastAPI) -> None:
+    """Serve the corrected schema at ``/openapi.json`` (built once, on first request)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes
+            )
+            _errors_as_answered(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the documented operation at ``path`` takes (empty for undocumented)."""
+    operations = app.openapi()["paths"].get(path, {})
+    return sorted(method.upper() for method in operations)
+
+
+def _errors_as_answered(schema: dict[str, Any]) -> None:
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422")
+            if answer is not None:
+                answer["content"] = {"application/json": {"schema": ERROR_SCHEMA}}
+    components = schema.get("components", {}).get("schemas", {})
+    for name in _FASTAPI_ERRORS:
+        components.pop(name, None)
