@@ -45,6 +45,13 @@ def client(fake_server: RunningServer) -> Iterator[httpx.Client]:
         ),
         ("POST", "/search", {"json": {"query": 42}}, "query"),
         ("POST", "/search", {"json": {"query": "deal", "k": "5"}}, "k"),
+        (
+            "GET",
+            "/search",
+            {"params": {"q": "deal", "k": "5.0"}},
+            "k: must be a whole",
+        ),
+        ("GET", "/documents", {"params": {"limit": "2.5"}}, "limit: must be a whole"),
         ("POST", "/search", {"json": {"query": "deal", "k": 100}}, "k"),
         ("POST", "/search", {"json": {"query": "deal", "region": "Europe"}}, "region"),
         ("POST", "/ask", {"json": {"query": "wrong field"}}, "question"),
