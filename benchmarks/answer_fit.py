@@ -78,7 +78,7 @@ def cases_of(searcher: Searcher, questions: Sequence[Question]) -> list[Case]:
         hits = [] if signals is None else searcher.rank(signals, ASK_K)
         if signals is None or not hits:
             continue
-        found = [searcher.scorer.candidates(hit.passage, signals) for hit in hits]
+        found = searcher.scorer.candidates_of([hit.passage for hit in hits], signals)
         shares = agreement(found, [hit.passage.document.doc_id for hit in hits])
         rows, gold = [], []
         for rank, (hit, sentences, share) in enumerate(zip(hits, found, shares, strict=True)):

@@ -135,7 +135,7 @@ def confidence_table(cases: Sequence[Case], off_topic: Sequence[Case], searcher:
     }
     for case in [*cases, *off_topic]:
         hits = searcher.rank(case.signals, 5)
-        found = [searcher.scorer.candidates(hit.passage, case.signals) for hit in hits]
+        found = searcher.scorer.candidates_of([hit.passage for hit in hits], case.signals)
         shares = agreement(found, [hit.passage.document.doc_id for hit in hits])
         rank = max(range(len(hits)), key=lambda r: hits[r].highlight_score)
         i = searcher.scorer.best(found[rank], hits[rank].score, rank, shares[rank]).row

@@ -14,11 +14,14 @@ Indexer errors that reach a request (a corrupt generation) are answered as 503 t
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 
 class ServiceError(Exception):
     """Base class of everything the service raises on purpose."""
+
+    headers: ClassVar[dict[str, str]] = {}
+    """HTTP headers its response carries (``Retry-After``), beside its status."""
 
 
 class BadQuery(ServiceError):
@@ -46,6 +49,7 @@ class Overloaded(ServiceError):
     ``Retry-After``) rather than queued behind a wait every client would time out on."""
 
     retry_after_seconds = 1
+    headers: ClassVar[dict[str, str]] = {"Retry-After": str(retry_after_seconds)}
 
 
 class ReindexFailed(ServiceError):

@@ -121,9 +121,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def known_error(request: Request, exc: Exception) -> JSONResponse:
         status = next(code for kind, code in STATUS_OF.items() if isinstance(exc, kind))
-        if isinstance(exc, Overloaded):
-            return error(request, str(exc), status, **{"Retry-After": str(exc.retry_after_seconds)})
-        return error(request, str(exc), status)
+        return error(request, str(exc), status, **getattr(exc, "headers", {}))
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         # Routing's own errors (404, 405 with its Allow header), worded as Starlette does.

@@ -7,6 +7,7 @@ about a millisecond.
 """
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any, TypeVar, get_args, get_origin
 
 from fastapi import Request
@@ -77,13 +78,16 @@ def from_query_string(model: type[Model], parameters: Iterable[tuple[str, str]])
         raise BadQuery(describe_validation_errors(renamed)) from exc
 
 
+@cache
 def _whole_number_fields(model: type[BaseModel]) -> frozenset[str]:
-    """The fields of ``model`` that hold an int."""
+    """The fields of ``model`` that hold an int (found once per model: every GET asks)."""
     return frozenset(name for name, field in model.model_fields.items() if field.annotation is int)
 
 
+@cache
 def _list_fields(model: type[BaseModel]) -> frozenset[str]:
-    """The fields of ``model`` that hold a list (``list[...]`` or ``list[...] | None``)."""
+    """The fields of ``model`` that hold a list (``list[...]`` or ``list[...] | None``; found
+    once per model)."""
     return frozenset(
         name
         for name, field in model.model_fields.items()

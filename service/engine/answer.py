@@ -188,14 +188,11 @@ class SentenceScorer:
         self.evidence_dense = evidence_dense
         self._mentioned: dict[tuple[AnswerKind, int], tuple[str, ...]] = {}
 
-    def candidates(self, passage: PassageRef, signals: Signals) -> SentenceCandidates:
-        """The signals of each sentence of ``passage`` for the query behind ``signals``."""
-        return self.candidates_of([passage], signals)[0]
-
     def candidates_of(
         self, passages: Sequence[PassageRef], signals: Signals
     ) -> list[SentenceCandidates]:
-        """``candidates`` of each of ``passages``, computed over all their sentences at once:
+        """The signals of each sentence of each of ``passages`` for the query behind
+        ``signals``, computed over all their sentences at once:
         a few numpy operations on one array cost what they would on each passage's handful
         of rows, so a search pays for its sentence signals about once, not once per hit."""
         firsts = np.array([passage.first_sentence for passage in passages], dtype=np.int64)

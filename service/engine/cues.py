@@ -79,14 +79,10 @@ class QuestionCues:
             kind = AnswerKind.OTHER
         return cls(kind, frozenset(word.lower() for word in _WORD.findall(question)))
 
-    def answers_of_kind(self, sentence: str) -> frozenset[str]:
-        """The numbers, dates or names (lower-cased) of the asked kind that ``sentence`` adds
-        to the question: empty when it adds none, or the question asks for another kind."""
-        return self.answers_in(mentions(self.kind, [sentence])[0])
-
     def answers_in(self, mentioned: Sequence[str]) -> frozenset[str]:
-        """Of what a sentence mentions of the asked kind (``mentions``), what adds to the
-        question: for a name, its words the question does not already say."""
+        """Of what a sentence mentions of the asked kind (``mentions``), the numbers, dates or
+        names (lower-cased) that add to the question: for a name, its words the question
+        does not already say; empty when it adds none."""
         items: Iterable[str] = mentioned
         if self.kind is AnswerKind.NAME:
             items = (

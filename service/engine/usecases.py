@@ -8,7 +8,9 @@ has no loop of its own.
 """
 
 import time
+from typing import Any
 
+from indexer import Document
 from service.engine.answer import Abstention, choose_answer
 from service.engine.metrics import STAGES, timed
 from service.engine.parts import answer_parts
@@ -79,16 +81,7 @@ def document(searcher: Searcher, doc_id: str) -> DocumentResponse:
     doc = searcher.snapshot.document(doc_id)
     if doc is None:
         raise DocumentNotFound(f"no document with id {doc_id!r}")
-    return DocumentResponse(
-        doc_id=doc.doc_id,
-        title=doc.title,
-        text=doc.text,
-        source=doc.source,
-        path=doc.path,
-        url=doc.url,
-        published=doc.published,
-        indexed_at=doc.indexed_at,
-    )
+    return DocumentResponse(text=doc.text, **_metadata(doc))
 
 
 def list_documents(searcher: Searcher, request: DocumentListRequest) -> DocumentList:
@@ -104,23 +97,30 @@ def list_documents(searcher: Searcher, request: DocumentListRequest) -> Document
     return DocumentList(
         documents=[
             DocumentSummary(
-                doc_id=doc.doc_id,
-                title=doc.title,
-                source=doc.source,
-                path=doc.path,
-                url=doc.url,
-                published=doc.published,
-                indexed_at=doc.indexed_at,
-                content_hash=doc.content_hash,
+                content_hash=documents[row].content_hash,
                 passages=int(facets.passage_counts[row]),
+                **_metadata(documents[row]),
             )
-            for row, doc in ((row, documents[row]) for row in page)
+            for row in page
         ],
         total=len(order),
         offset=request.offset,
         limit=request.limit,
         next_offset=end if end < len(order) else None,
     )
+
+
+def _metadata(doc: Document) -> dict[str, Any]:
+    """What both a document and its listing entry say of it, besides text and counts."""
+    return {
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "source": doc.source,
+        "path": doc.path,
+        "url": doc.url,
+        "published": doc.published,
+        "indexed_at": doc.indexed_at,
+    }
 
 
 def _citation(hit: Hit, start: int, end: int) -> Citation:

@@ -144,7 +144,7 @@ def test_the_sentences_of_several_passages_score_as_each_passage_alone(
     assert len(found) > 2
     together = SentenceScorer(seed_snapshot).candidates_of(passages, signals)
     for passage, batched in zip(passages, together, strict=True):
-        alone = SentenceScorer(seed_snapshot).candidates(passage, signals)
+        (alone,) = SentenceScorer(seed_snapshot).candidates_of([passage], signals)
         assert batched.spans == alone.spans
         assert batched.answers == alone.answers
         np.testing.assert_array_equal(
