@@ -6,7 +6,8 @@ IndexerError
 ├── IndexCorrupt         files missing or unreadable inside a generation
 ├── EmbeddingModelError  the embedding model cannot be loaded from its path
 ├── IndexLocked          another indexer is writing to the same index folder
-└── BadSettings          a setting (environment variable or command-line option) is invalid
+├── BadSettings          a setting (environment variable or command-line option) is invalid
+└── ClusterUnavailable   --ray names a cluster nothing answers at, or Ray is not installed
 """
 
 
@@ -36,3 +37,7 @@ class IndexLocked(IndexerError):
 
 class BadSettings(IndexerError):
     """A setting has an invalid value; the message names its environment variable."""
+
+
+class ClusterUnavailable(IndexerError):
+    """``--ray`` names a cluster that cannot be reached, or Ray is not installed."""

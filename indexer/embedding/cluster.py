@@ -17,12 +17,15 @@ int8 model quantizes activations per batch, and the actors' batches are not the 
 
 import logging
 import os
+import socket
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from indexer.embedding.base import BaseEmbedder, Embedder, TokenSums
+from indexer.errors import ClusterUnavailable
 from indexer.settings import IndexSettings
 
 log = logging.getLogger(__name__)
@@ -50,9 +53,13 @@ class RayEmbedder(BaseEmbedder):
     """An ``Embedder`` for indexing whose ``encode_token_sums`` runs on a Ray cluster."""
 
     def __init__(self, settings: IndexSettings, address: str, local: Embedder) -> None:
-        import ray
+        try:
+            import ray
+        except ImportError as exc:
+            raise ClusterUnavailable(f"--ray needs Ray: pip install -e '.[ray]' ({exc})") from exc
 
         if not ray.is_initialized():
+            _check_reachable(address)
             if address == LOCAL:
                 ray.init(
                     num_cpus=os.cpu_count(),
@@ -110,3 +117,23 @@ class RayEmbedder(BaseEmbedder):
             if values.get(key) is not None:
                 values[key] = str(os.path.abspath(values[key]))
         return values
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Refuse a cluster address nothing answers at, in seconds: Ray itself retries an
+    unreachable one for minutes before it gives up."""
+    if address in (LOCAL, "auto"):
+        return
+    parts = urlsplit(address if "://" in address else f"ray://{address}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None:
+        raise ClusterUnavailable(
+            f"--ray {address!r} is not 'local', 'auto' or a cluster address (host:port)"
+        )
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as exc:
+        raise ClusterUnavailable(f"cannot reach the Ray cluster at {address}: {exc}") from exc

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from indexer import IndexSettings, IndexStore, build_index, make_embedder
+from indexer.errors import ClusterUnavailable
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.slow
@@ -31,6 +32,22 @@ def ray_embedder():
     embedder = RayEmbedder(settings, "local", make_embedder(settings))
     yield embedder
     ray.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("address", "says"),
+    [
+        ("127.0.0.1:1", "cannot reach the Ray cluster"),
+        ("no-such-host.invalid:6379", "cannot reach the Ray cluster"),
+        ("bogus", "not 'local', 'auto' or a cluster address"),
+    ],
+)
+def test_an_address_nothing_answers_at_is_refused_in_seconds(address: str, says: str) -> None:
+    """Ray itself would retry for minutes."""
+    from indexer.embedding.cluster import _check_reachable
+
+    with pytest.raises(ClusterUnavailable, match=says):
+        _check_reachable(address, timeout=2)
 
 
 def _generation(index_dir: Path) -> Path:
