@@ -183,6 +183,18 @@ class Citation(BaseModel):
     start: int
     end: int
     chunk_id: int
+    url: str | None
+    published: str | None = Field(description="The article's publication date (ISO 8601).")
+    generation: str = Field(description="The index generation the citation was served from.")
+    content_hash: str = Field(
+        description=(
+            "SHA-256 of what was indexed of the document: equal to GET /documents/{doc_id}'s "
+            "while the quote is current."
+        ),
+    )
+    indexed_at: str | None = Field(
+        description="When this content of the document was first indexed (ISO 8601, UTC)."
+    )
 
 
 class SearchResult(BaseModel):
@@ -274,6 +286,7 @@ class DocumentResponse(BaseModel):
     indexed_at: str | None = Field(
         description="When this content was first indexed (ISO 8601, UTC); null in older indexes."
     )
+    content_hash: str = Field(description="SHA-256 of what was indexed of it.")
 
 
 class DocumentSummary(BaseModel):

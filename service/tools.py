@@ -81,8 +81,10 @@ def json_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def cite(citation: Citation) -> str:
-    """``Title, Source (doc_id, chars 812–1190)``: how a model should cite a text."""
-    where = f"{citation.title}, {citation.source}" if citation.source else citation.title
+    """``Title, Source, 2024-05-31 (doc_id, chars 812–1190)``: how a model should cite a text
+    (the date is the publication day, when known, so a reader can tell an old report)."""
+    day = citation.published[:10] if citation.published else None
+    where = ", ".join(part for part in (citation.title, citation.source, day) if part)
     return f"{where} ({citation.doc_id}, chars {citation.start}–{citation.end})"
 
 

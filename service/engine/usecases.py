@@ -42,7 +42,7 @@ async def search(searcher: Searcher, request: SearchRequest) -> SearchResponse:
     hits = await searcher.search_async(query)
     return SearchResponse(
         query=request.query,
-        results=_results(hits),
+        results=_results(hits, searcher.snapshot.generation),
         interpreted=_interpreted(query),
         took_ms=_ms_since(began),
     )
@@ -52,6 +52,7 @@ async def ask(searcher: Searcher, request: AskRequest, abstention: Abstention) -
     began = time.perf_counter()
     query = request.search_query()
     hits = await searcher.search_async(query)
+    generation = searcher.snapshot.generation
     with timed(STAGES["answer"]):
         chosen, reason = choose_answer(hits, abstention)
         answer = None
@@ -61,9 +62,12 @@ async def ask(searcher: Searcher, request: AskRequest, abstention: Abstention) -
                 text=chosen.text,
                 score=round(chosen.hit.evidence, 4),
                 confidence=round(chosen.confidence, 4),
-                citation=_citation(chosen.hit, chosen.start, chosen.end),
+                citation=_citation(chosen.hit, chosen.start, chosen.end, generation),
                 parts=[
-                    AnswerPart(text=part.text, citation=_citation(part.hit, part.start, part.end))
+                    AnswerPart(
+                        text=part.text,
+                        citation=_citation(part.hit, part.start, part.end, generation),
+                    )
                     for part in parts
                 ],
             )
@@ -71,7 +75,7 @@ async def ask(searcher: Searcher, request: AskRequest, abstention: Abstention) -
         question=request.question,
         answer=answer,
         reason=reason,
-        passages=_results(hits),
+        passages=_results(hits, generation),
         interpreted=_interpreted(query),
         took_ms=_ms_since(began),
     )
@@ -81,7 +85,7 @@ def document(searcher: Searcher, doc_id: str) -> DocumentResponse:
     doc = searcher.snapshot.document(doc_id)
     if doc is None:
         raise DocumentNotFound(f"no document with id {doc_id!r}")
-    return DocumentResponse(text=doc.text, **_metadata(doc))
+    return DocumentResponse(text=doc.text, content_hash=doc.content_hash, **_metadata(doc))
 
 
 def list_documents(searcher: Searcher, request: DocumentListRequest) -> DocumentList:
@@ -123,26 +127,26 @@ def _metadata(doc: Document) -> dict[str, Any]:
     }
 
 
-def _citation(hit: Hit, start: int, end: int) -> Citation:
+def _citation(hit: Hit, start: int, end: int, generation: str) -> Citation:
+    """Where a text is, and enough about its document for a client to tell a stale quote."""
     doc = hit.passage.document
     return Citation(
-        doc_id=doc.doc_id,
-        title=doc.title,
-        source=doc.source,
-        path=doc.path,
         start=start,
         end=end,
         chunk_id=hit.passage.passage_id,
+        generation=generation,
+        content_hash=doc.content_hash,
+        **_metadata(doc),
     )
 
 
-def _results(hits: list[Hit]) -> list[SearchResult]:
+def _results(hits: list[Hit], generation: str) -> list[SearchResult]:
     return [
         SearchResult(
             rank=rank,
             score=round(hit.score, 4),
             text=hit.passage.text,
-            citation=_citation(hit, hit.passage.start, hit.passage.end),
+            citation=_citation(hit, hit.passage.start, hit.passage.end, generation),
             highlight=Span(start=hit.highlight[0], end=hit.highlight[1]),
         )
         for rank, hit in enumerate(hits, start=1)

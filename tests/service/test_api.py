@@ -52,6 +52,21 @@ def test_citations_round_trip_through_documents_endpoint(client: httpx.Client) -
         assert citation["source"] == "NBCNews.com"
 
 
+def test_every_citation_says_how_fresh_its_quote_is(client: httpx.Client) -> None:
+    """A client can tell a stale quote: each citation names its generation and the document's
+    content hash, which GET /documents/{id} repeats while the quote holds."""
+    generation = client.get("/ready").json()["generation"]
+    body = client.get("/ask", params={"q": PHASES}).json()
+    citations = [body["answer"]["citation"]] + [r["citation"] for r in body["passages"]]
+    for citation in citations:
+        doc = client.get(f"/documents/{citation['doc_id']}").json()
+        assert citation["generation"] == generation
+        assert len(citation["content_hash"]) == 64
+        for field in ("content_hash", "indexed_at", "published", "url", "source", "title"):
+            assert citation[field] == doc[field], field
+    assert citations[0]["indexed_at"]
+
+
 def test_search_ranks_and_shapes_results(client: httpx.Client) -> None:
     body = client.get("/search", params={"q": "How many people have been killed in Gaza?", "k": 3})
     assert body.status_code == 200

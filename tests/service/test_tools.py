@@ -100,7 +100,19 @@ def test_arguments_the_schema_refuses_the_api_refuses_too(
 
 def test_citation_reads_as_title_source_id_and_character_range() -> None:
     citation = Citation(
-        doc_id="a/b.txt", title="T", source="Pub", path=None, start=812, end=1190, chunk_id=0
+        doc_id="a/b.txt",
+        title="T",
+        source="Pub",
+        path=None,
+        start=812,
+        end=1190,
+        chunk_id=0,
+        url=None,
+        published="2024-05-31T09:00:00+00:00",
+        generation="g",
+        content_hash="h",
+        indexed_at=None,
     )
-    assert cite(citation) == "T, Pub (a/b.txt, chars 812–1190)"
-    assert cite(citation.model_copy(update={"source": None})) == "T (a/b.txt, chars 812–1190)"
+    assert cite(citation) == "T, Pub, 2024-05-31 (a/b.txt, chars 812–1190)"
+    undated = citation.model_copy(update={"source": None, "published": None})
+    assert cite(undated) == "T (a/b.txt, chars 812–1190)"
