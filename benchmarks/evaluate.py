@@ -52,6 +52,7 @@ from indexer import (
     lexical,
     make_embedder,
     sentences,
+    stories,
 )
 from indexer.embedding import base, onnx, onnx_export, torch
 from indexer.errors import IndexerError
@@ -83,7 +84,7 @@ def cached_index(
     the code that shapes an index (cleaning, sentence splitting, chunking, tokenization,
     embedding) changed."""
     recipe = hashlib.sha256(corpus.read_bytes())
-    for module in (cleaning, documents, sentences, chunking, lexical, *EMBEDDING_MODULES):
+    for module in (cleaning, documents, sentences, chunking, lexical, stories, *EMBEDDING_MODULES):
         recipe.update(Path(module.__file__ or "").read_bytes())
     # int8 activations are quantized per batch, so the batch size moves vectors a little too.
     recipe.update(

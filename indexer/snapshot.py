@@ -15,6 +15,8 @@ Layout of ``index_dir``::
         passages.faiss        FAISS inner-product index over passage_vectors
         lexical/              BM25 index of the passages, titles included, and each passage's
                               terms with the sentence they come from (indexer/lexical.py)
+        minhashes.npy         uint32 MinHash signature of each document (indexer/stories.py)
+        stories.npy           int32, per document: the row of its story's first document
     .lock                     held by the one process writing a generation (housekeeping.py)
     .watch.lock               held by the one service process watching the sources (watch.py)
 
@@ -40,6 +42,7 @@ from indexer.documents import Document
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound
 from indexer.integrity import FileRecord, verify_files
 from indexer.lexical import LexicalIndex
+from indexer.stories import RECIPE, SIGNATURES_FILE, STORIES_FILE
 from indexer.vectors import ROWS_FILE, mapped, read_passage_index, search_one
 
 # 2: generations carry lexical/ (BM25), which the searcher needs.
@@ -73,6 +76,9 @@ class Manifest(BaseModel):
     did); a build with the other setting re-embeds everything."""
     documents: dict[str, str]
     """Content hash of every document, by id: what an incremental build compares against."""
+    stories: dict[str, str | int | float] = {}
+    """How near-duplicate documents were grouped into stories (``stories.RECIPE``); empty in
+    generations built before stories were, where every document is a story of its own."""
     files: dict[str, FileRecord] = {}
     """Size and SHA-256 of every other file of the generation, checked when it is opened
     (``integrity.py``); empty in generations built before they were recorded."""
@@ -84,6 +90,8 @@ class PassageRef:
 
     passage_id: int
     document: Document
+    doc_row: int
+    """The document's row in the generation (``documents``, ``stories``)."""
     start: int
     end: int
     first_sentence: int
@@ -109,10 +117,14 @@ class IndexSnapshot:
             rows_file = path / ROWS_FILE
             self.faiss_rows = mapped(rows_file) if rows_file.exists() else None
             self.lexical = LexicalIndex(path / LEXICAL_DIR, len(self.passages))
+            stories = path / STORIES_FILE
+            self.stories = np.load(stories) if stories.exists() else np.arange(len(self.documents))
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
             raise IndexCorrupt(f"generation {path.name} cannot be read: {exc}") from exc
         labels = self.faiss_index.ntotal
         live = labels if self.faiss_rows is None else int((self.faiss_rows >= 0).sum())
+        if len(self.stories) != len(self.documents):
+            raise IndexCorrupt(f"generation {path.name}: documents and stories disagree in count")
         if len(self.passages) != live or (
             self.faiss_rows is not None and len(self.faiss_rows) != labels
         ):
@@ -130,9 +142,11 @@ class IndexSnapshot:
 
     def passage(self, passage_id: int) -> PassageRef:
         row = self.passages[passage_id]
+        doc_row = int(row["doc"])
         return PassageRef(
             passage_id=passage_id,
-            document=self.documents[int(row["doc"])],
+            document=self.documents[doc_row],
+            doc_row=doc_row,
             start=int(row["start"]),
             end=int(row["end"]),
             first_sentence=int(row["first"]),
@@ -170,6 +184,21 @@ class IndexSnapshot:
             return labels[:count]
         rows = self.faiss_rows[labels]
         return rows[rows >= 0][:count]
+
+    @cached_property
+    def story_members(self) -> dict[int, list[int]]:
+        """The document rows of every story that has more than one, by story."""
+        members: dict[int, list[int]] = {}
+        for row in np.flatnonzero(self.stories != np.arange(len(self.stories))).tolist():
+            members.setdefault(int(self.stories[row]), [int(self.stories[row])]).append(row)
+        return members
+
+    def signatures(self) -> np.ndarray | None:
+        """The documents' MinHash signatures, if this generation made them as builds now do."""
+        path = self.path / SIGNATURES_FILE
+        if self.manifest.stories != RECIPE or not path.exists():
+            return None
+        return mapped(path)
 
     @cached_property
     def passage_vectors(self) -> np.ndarray:

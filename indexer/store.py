@@ -22,6 +22,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from indexer import stories
 from indexer.chunking import ChunkedDocument
 from indexer.documents import Document
 from indexer.integrity import record_files
@@ -192,6 +193,12 @@ def _write_generation(
         np.save(folder / ROWS_FILE, rows)
     faiss.write_index(index, str(folder / "passages.faiss"))
     documents = [entry.document for entry in entries]
+    stories.write_stories(
+        folder,
+        [doc.text for doc in documents],
+        np.array([e.position if isinstance(e, KeptDocument) else -1 for e in entries], np.int64),
+        previous.signatures() if previous is not None else None,
+    )
     _write_lexical(
         folder / LEXICAL_DIR, documents, passages, sentences, carried, previous, previous_lexical
     )
@@ -209,6 +216,7 @@ def _write_generation(
         embedding_backend=content.embedding_backend,
         passage_vectors=content.passage_vector_kind,
         documents={doc.doc_id: doc.content_hash for doc in documents},
+        stories=stories.RECIPE,
         files=record_files(folder),
     )
     (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")

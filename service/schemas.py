@@ -197,6 +197,16 @@ class Citation(BaseModel):
     )
 
 
+class Copy(BaseModel):
+    """Another document that carries the same story (a syndicated or re-published copy)."""
+
+    doc_id: str
+    title: str
+    source: str | None
+    url: str | None
+    published: str | None
+
+
 class SearchResult(BaseModel):
     rank: int
     score: float
@@ -204,6 +214,13 @@ class SearchResult(BaseModel):
     citation: Citation
     highlight: Span = Field(
         description="The passage's sentence (or two adjacent ones) that best answers the query."
+    )
+    also_in: list[Copy] = Field(
+        description=(
+            "The other documents of this story (the same wire story in other outlets, the "
+            "article re-published under another headline) that the filters allow: one story "
+            "is shown once. Empty when it has no copy."
+        )
     )
 
 

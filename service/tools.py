@@ -95,7 +95,15 @@ def quote(text: str) -> str:
 
 
 def _passage_lines(results: list[SearchResult]) -> list[str]:
-    return [f"[{r.rank}] {quote(r.text)} — {cite(r.citation)}" for r in results]
+    return [f"[{r.rank}] {quote(r.text)} — {cite(r.citation)}{_copies(r)}" for r in results]
+
+
+def _copies(result: SearchResult) -> str:
+    """`` (also in: Boston Globe, MSN)``: the outlets that ran the same story, if any."""
+    if not result.also_in:
+        return ""
+    names = dict.fromkeys(copy.source or copy.doc_id for copy in result.also_in)
+    return f" (also in: {', '.join(names)})"
 
 
 def render_interpreted(interpreted: Interpreted | None) -> list[str]:
@@ -153,7 +161,8 @@ TOOLS: dict[str, ToolSpec] = {
                 "Search the indexed news articles for passages about a topic, person, place or "
                 "event. Call it to gather evidence or explore a subject; for a direct question "
                 "prefer ask. Returns up to k passages ranked by relevance, each with its score "
-                "and, in highlight, the sentence that matches best. " + HOW_TO_CITE
+                "and, in highlight, the sentence that matches best; a story that several "
+                "outlets ran is returned once, its other copies in also_in. " + HOW_TO_CITE
             ),
             request=SearchRequest,
             response=SearchResponse,

@@ -11,7 +11,10 @@ and a fifth signal (best BM25 of a single sentence) got weight 0 and was dropped
 
 Results are de-duplicated: a passage whose best sentence overlaps the one shown by a
 better-ranked passage of its document (overlapping chunks), or whose vector is nearly identical
-to a better-ranked one (the same wire story in two outlets), is dropped.
+to a better-ranked one (a paragraph quoted in two articles), is dropped; and one story is
+shown once: a passage of a document whose story (``indexer/stories.py``: the same wire story
+in several outlets, an article re-published under a new headline) another document shows
+already is dropped, and the shown one lists its copies (``Searcher.copies``).
 
 A search is one implementation in two steps, ``_begin`` (start encoding the query, run what
 needs no vector) and ``_finish`` (the rest, given the vector); ``search`` and ``search_async``
@@ -25,11 +28,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer import Embedder, IndexSnapshot, PassageRef
+from indexer import Document, Embedder, IndexSnapshot, PassageRef
 from service.engine.answer import ScoredSentence, SentenceCandidates, SentenceScorer, agreement
 from service.engine.encoding import QueryEncoder
 from service.engine.metrics import StageClock
-from service.engine.query import PROPOSERS, RetrievalMode, SearchQuery
+from service.engine.query import PROPOSERS, Filters, RetrievalMode, SearchQuery
 from service.engine.retrieval import (
     Evidence,
     PreparedQuery,
@@ -74,10 +77,12 @@ class Searcher:
         embedder: Embedder,
         mode: RetrievalMode = "hybrid",
         weights: FusionWeights = DEFAULT_WEIGHTS,
+        collapse_stories: bool = True,
     ) -> None:
         self.snapshot = snapshot
         self.embedder = embedder
         self.mode = mode
+        self.collapse_stories = collapse_stories
         self.weights = weights.only(mode)
         self.retrievers: list[Retriever] = make_retrievers(PROPOSERS[mode], snapshot)
         self.evidence = Evidence(snapshot)
@@ -143,6 +148,8 @@ class Searcher:
         # The kept passages' vectors, to drop copies of them (a syndicated story can fill the
         # candidates with copies).
         kept = np.zeros((k, signals.passage_vectors.shape[1]), dtype=np.float32)
+        # The document that shows each story shown so far.
+        shown_by: dict[int, int] = {}
         position = 0
         while len(chosen) < k and position < len(order):
             # The sentence signals of as many next candidates as hits are missing, at once.
@@ -152,6 +159,10 @@ class Searcher:
             for row, passage, found in zip(
                 batch, passages, self.scorer.candidates_of(passages, signals), strict=True
             ):
+                doc_row = passage.doc_row
+                story = int(self.snapshot.stories[doc_row])
+                if self.collapse_stories and shown_by.get(story, doc_row) != doc_row:
+                    continue
                 vector = signals.passage_vectors[row]
                 if chosen and float((kept[: len(chosen)] @ vector).max()) >= DUPLICATE_COSINE:
                     continue
@@ -160,6 +171,7 @@ class Searcher:
                 if _overlaps_shown(passage, alone.span, [(p, s.span) for p, _, _, s in chosen]):
                     continue
                 kept[len(chosen)] = vector
+                shown_by[story] = doc_row
                 chosen.append((passage, score, found, alone))
         shares = agreement(
             [found for _, _, found, _ in chosen],
@@ -181,6 +193,27 @@ class Searcher:
                 )
             )
         return hits
+
+    def copies(self, hits: list[Hit], filters: Filters) -> list[list[Document]]:
+        """For each hit, the other documents of its story that ``filters`` allow (the copies
+        that a collapsed search does not show), in index order."""
+        members = self.snapshot.story_members
+        if not members:
+            return [[] for _ in hits]
+        allowed = self.evidence.facets.document_mask(filters)
+        documents = self.snapshot.documents
+        found = []
+        for hit in hits:
+            row = hit.passage.doc_row
+            story = members.get(int(self.snapshot.stories[row]), [])
+            found.append(
+                [
+                    documents[other]
+                    for other in story
+                    if other != row and (allowed is None or allowed[other])
+                ]
+            )
+        return found
 
     def _begin(self, query: SearchQuery, alone: bool = False) -> _Begun | None:
         if not len(self.snapshot.passages):

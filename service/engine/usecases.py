@@ -24,6 +24,7 @@ from service.schemas import (
     AskRequest,
     AskResponse,
     Citation,
+    Copy,
     DocumentList,
     DocumentListRequest,
     DocumentResponse,
@@ -42,7 +43,7 @@ async def search(searcher: Searcher, request: SearchRequest) -> SearchResponse:
     hits = await searcher.search_async(query)
     return SearchResponse(
         query=request.query,
-        results=_results(hits, searcher.snapshot.generation),
+        results=_results(searcher, hits, query),
         interpreted=_interpreted(query),
         took_ms=_ms_since(began),
     )
@@ -75,7 +76,7 @@ async def ask(searcher: Searcher, request: AskRequest, abstention: Abstention) -
         question=request.question,
         answer=answer,
         reason=reason,
-        passages=_results(hits, generation),
+        passages=_results(searcher, hits, query),
         interpreted=_interpreted(query),
         took_ms=_ms_since(began),
     )
@@ -140,7 +141,8 @@ def _citation(hit: Hit, start: int, end: int, generation: str) -> Citation:
     )
 
 
-def _results(hits: list[Hit], generation: str) -> list[SearchResult]:
+def _results(searcher: Searcher, hits: list[Hit], query: SearchQuery) -> list[SearchResult]:
+    generation = searcher.snapshot.generation
     return [
         SearchResult(
             rank=rank,
@@ -148,8 +150,20 @@ def _results(hits: list[Hit], generation: str) -> list[SearchResult]:
             text=hit.passage.text,
             citation=_citation(hit, hit.passage.start, hit.passage.end, generation),
             highlight=Span(start=hit.highlight[0], end=hit.highlight[1]),
+            also_in=[
+                Copy(
+                    doc_id=doc.doc_id,
+                    title=doc.title,
+                    source=doc.source,
+                    url=doc.url,
+                    published=doc.published,
+                )
+                for doc in copies
+            ],
         )
-        for rank, hit in enumerate(hits, start=1)
+        for rank, (hit, copies) in enumerate(
+            zip(hits, searcher.copies(hits, query.filters), strict=True), start=1
+        )
     ]
 
 
