@@ -22,6 +22,7 @@ from indexer.documents import Document, load_documents
 from indexer.embedding import Embedder, TokenSums
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound
 from indexer.housekeeping import IndexLock, remove_crashed_builds, remove_retired_generations
+from indexer.pushed import pushed_dir
 from indexer.rows import KeptDocument
 from indexer.settings import IndexSettings
 from indexer.snapshot import IndexSnapshot, Manifest
@@ -75,6 +76,15 @@ def chunking_recipe(settings: IndexSettings) -> dict[str, int]:
         "max_words": settings.max_words,
         "overlap_sentences": settings.overlap_sentences,
     }
+
+
+def source_paths(paths: Iterable[Path], index_dir: Path) -> list[Path]:
+    """The paths a build reads: the given ones, and the index's folder of pushed articles
+    (``pushed.py``), which every build reads so that a rebuild never loses them."""
+    given = list(paths)
+    pushed = pushed_dir(index_dir)
+    known = {path.resolve() for path in given}
+    return [*given, pushed] if pushed.is_dir() and pushed.resolve() not in known else given
 
 
 def unique_documents(paths: Iterable[Path]) -> list[Document]:
@@ -217,7 +227,7 @@ def _build(
     timings: dict[str, float] = {}
     recipe = chunking_recipe(settings)
     with _timed(timings, "load"):
-        documents = unique_documents(paths)
+        documents = unique_documents(source_paths(paths, settings.index_dir))
         previous = (
             None
             if full

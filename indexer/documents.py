@@ -35,12 +35,15 @@ class Document:
     path: str | None = None
     url: str | None = None
     published: str | None = None
+    authors: tuple[str, ...] = ()
     content_hash: str = field(default="", compare=False)
     indexed_at: str | None = field(default=None, compare=False)
     """When its content was first indexed as it is (ISO 8601, UTC): the build time of the
     generation that embedded it, kept by later builds while it does not change."""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.authors, tuple):  # read back from JSON as a list
+            object.__setattr__(self, "authors", tuple(self.authors))
         if not self.content_hash:
             object.__setattr__(self, "content_hash", _hash_document(self))
 
@@ -51,6 +54,8 @@ def _hash_document(doc: "Document") -> str:
     for part in (doc.title, doc.text, doc.source or "", doc.url or "", doc.published or ""):
         digest.update(part.encode("utf-8"))
         digest.update(b"\x00")
+    if doc.authors:  # only then: the hashes of documents without authors stay as they were
+        digest.update("\x00".join(doc.authors).encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -148,6 +153,7 @@ def parse_html(raw: str, doc_id: str, file: Path | None = None) -> Document | No
         path=str(file) if file else None,
         url=meta.url if meta else None,
         published=meta.date if meta else None,
+        authors=authors_of(meta.author if meta else None),
     )
 
 
@@ -177,4 +183,17 @@ def parse_jsonl(raw: str, file: Path) -> Iterator[Document]:
             path=str(file),
             url=record.get("url"),
             published=record.get("published"),
+            authors=authors_of(record.get("authors", record.get("author"))),
         )
+
+
+def authors_of(value: object) -> tuple[str, ...]:
+    """Author names from a list, or from one string of names separated by ``;`` (as
+    trafilatura gives them) or `` and ``; anything else is no author."""
+    if isinstance(value, str):
+        value = re.split(r"\s*;\s*|\s+and\s+", value)
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        dict.fromkeys(name.strip() for name in value if isinstance(name, str) and name.strip())
+    )

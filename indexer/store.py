@@ -11,7 +11,6 @@ by row, ``indexer/lexical.py``), so deleting a retired generation never touches 
 """
 
 import logging
-import os
 import secrets
 import shutil
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ import numpy as np
 from indexer import stories
 from indexer.chunking import ChunkedDocument
 from indexer.documents import Document
+from indexer.durable import fsync_dir, fsync_tree, write_atomically
 from indexer.integrity import record_files
 from indexer.lexical import CarriedTermsMissing, build_lexical
 from indexer.rows import KeptDocument, row_tables, write_documents
@@ -118,10 +118,10 @@ class IndexStore:
                     self._lexical_dir(self.current_generation()) if reuse_terms else None
                 ),
             )
-            _fsync_tree(tmp)
+            fsync_tree(tmp)
             final = self.generations_dir / name
             tmp.rename(final)
-            _fsync_dir(self.generations_dir)
+            fsync_dir(self.generations_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -132,13 +132,8 @@ class IndexStore:
         return None if generation is None else self.generations_dir / generation / LEXICAL_DIR
 
     def _point_current_at(self, name: str) -> None:
-        pointer = self.index_dir / f"{CURRENT_FILE}.tmp"
-        with pointer.open("w", encoding="utf-8") as handle:
-            handle.write(name + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(pointer, self.index_dir / CURRENT_FILE)
-        _fsync_dir(self.index_dir)
+        write_atomically(self.index_dir / CURRENT_FILE, f"{name}\n".encode())
+        fsync_dir(self.index_dir)
 
 
 def _write_generation(
@@ -263,21 +258,3 @@ def _write_lexical(
     build_lexical(
         folder, *sentences_and_titles(np.arange(len(passages))), previous=previous_lexical
     )
-
-
-def _fsync_tree(folder: Path) -> None:
-    for entry in folder.iterdir():
-        if entry.is_dir():
-            _fsync_tree(entry)
-            continue
-        with entry.open("rb") as handle:
-            os.fsync(handle.fileno())
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

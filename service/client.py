@@ -18,8 +18,10 @@ from pydantic import BaseModel
 from service.schemas import (
     DEFAULT_K,
     AskResponse,
+    DeleteResponse,
     DocumentList,
     DocumentResponse,
+    PushResponse,
     Ready,
     SearchResponse,
 )
@@ -79,6 +81,16 @@ class NewsQAClient:
         if response.is_error:
             raise APIError(response.status_code, _detail(response))
         return DocumentList.model_validate_json(response.content)
+
+    def push(self, documents: list[dict[str, Any]]) -> PushResponse:
+        """Add or replace articles (``{"doc_id", "title", "text", "source", "url",
+        "published", "authors"}``; needs the client's ``api_key``); returns once they are
+        searchable."""
+        return self._request("POST", "/documents", PushResponse, {"documents": documents})
+
+    def delete(self, doc_id: str) -> DeleteResponse:
+        """Remove a pushed article (needs ``api_key``); returns once searches miss it."""
+        return self._request("DELETE", f"/documents/{quote(doc_id)}", DeleteResponse)
 
     def ready(self) -> Ready:
         """The live index's generation and counts; ``APIError`` (503) while there is none."""

@@ -6,6 +6,8 @@ and into MCP tool errors in one place (mcp.py).
     ├── Unauthorized        missing or wrong API key                                     → 401
     ├── Forbidden           the endpoint is disabled (no API key configured)             → 403
     ├── DocumentNotFound    no document with that id in the live index                   → 404
+    ├── DocumentConflict    a push or delete of a document that a source file holds      → 409
+    ├── UnsupportedBody     a body in a format the endpoint does not read                → 415
     ├── IndexUnavailable    no index is loaded (never built, or incompatible)            → 503
     └── Overloaded          too many queries wait for the model already      → 503, Retry-After
 
@@ -38,6 +40,14 @@ class Forbidden(ServiceError):
 
 class DocumentNotFound(ServiceError):
     """The document id is not in the live index."""
+
+
+class DocumentConflict(ServiceError):
+    """The document comes from a file of the configured sources: change that file instead."""
+
+
+class UnsupportedBody(ServiceError):
+    """The request body's content type is not one the endpoint reads."""
 
 
 class IndexUnavailable(ServiceError):

@@ -300,6 +300,7 @@ class DocumentResponse(BaseModel):
     path: str | None
     url: str | None
     published: str | None
+    authors: list[str]
     indexed_at: str | None = Field(
         description="When this content was first indexed (ISO 8601, UTC); null in older indexes."
     )
@@ -315,6 +316,7 @@ class DocumentSummary(BaseModel):
     path: str | None
     url: str | None
     published: str | None
+    authors: list[str]
     indexed_at: str | None
     content_hash: str = Field(description="SHA-256 of what was indexed of it.")
     passages: int
@@ -360,6 +362,44 @@ class ErrorResponse(BaseModel):
     )
 
 
+MAX_PUSHED = 100
+NoControl = StringConstraints(pattern=r"^[^\x00-\x1f\x7f]*$")
+
+
+class PushedDocument(_Strict):
+    """An article pushed over HTTP: stored under the index folder, then indexed."""
+
+    doc_id: Annotated[str, StringConstraints(min_length=1, max_length=500), NoControl] = Field(
+        description="Its id: a later push with the same id replaces it."
+    )
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = Field(
+        description="The article body (boilerplate is stripped as from any source)."
+    )
+    source: SourceName | None = Field(None, description="The publisher.")
+    url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    published: Moment | None = Field(None, description="Publication date, ISO 8601.")
+    authors: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=50
+    )
+
+    def record(self) -> dict[str, object]:
+        """The document as a line of a JSONL corpus (``indexer/documents.py`` reads it)."""
+        fields = self.model_dump(exclude={"doc_id"}, exclude_none=True)
+        return {"_id": self.doc_id, **fields}
+
+
+class PushRequest(_Strict):
+    documents: list[PushedDocument] = Field(min_length=1, max_length=MAX_PUSHED)
+
+    @model_validator(mode="after")
+    def _ids_are_distinct(self) -> Self:
+        ids = [doc.doc_id for doc in self.documents]
+        if twice := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"documents: ids given more than once: {', '.join(twice)}")
+        return self
+
+
 class ReindexResponse(BaseModel):
     """What ``POST /admin/reindex`` did: document counts by kind of change, and the result."""
 
@@ -374,3 +414,15 @@ class ReindexResponse(BaseModel):
     documents: int
     passages: int
     seconds: float
+
+
+class PushResponse(BaseModel):
+    """What ``POST /documents`` stored, and the reindex that made it searchable."""
+
+    doc_ids: list[str] = Field(description="The stored documents, searchable now.")
+    reindex: ReindexResponse
+
+
+class DeleteResponse(BaseModel):
+    doc_id: str
+    reindex: ReindexResponse

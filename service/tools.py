@@ -139,9 +139,10 @@ def render_ask(response: AskResponse) -> str:
 
 
 def render_document(response: DocumentResponse) -> str:
+    byline = f"by {', '.join(response.authors)}" if response.authors else None
     header = [
         response.title,
-        *(v for v in (response.source, response.url, response.published) if v),
+        *(v for v in (byline, response.source, response.url, response.published) if v),
     ]
     return f"{' — '.join(header)} ({response.doc_id})\n\n{response.text}"
 

@@ -14,17 +14,19 @@ from starlette.routing import Route
 
 from indexer import Embedder, IndexStore, make_embedder
 from indexer.errors import IndexerError, IndexLocked
+from indexer.pushed import PushedArticles
 from service.api import web
 from service.api.contract import allowed_methods, install_contract
 from service.api.fast_path import QueryFastPath
 from service.api.limits import BodyLimit
-from service.api.routes import admin, documents, metrics, search, status, tools
+from service.api.routes import admin, documents, metrics, pushing, search, status, tools
 from service.api.telemetry import RequestTelemetry, request_id
 from service.engine.encoding import QueryEncoder
 from service.engine.live import LiveIndex
 from service.engine.reindex import Reindexer
 from service.errors import (
     BadQuery,
+    DocumentConflict,
     DocumentNotFound,
     Forbidden,
     IndexUnavailable,
@@ -32,9 +34,11 @@ from service.errors import (
     ReindexFailed,
     ServiceError,
     Unauthorized,
+    UnsupportedBody,
     describe_validation_errors,
 )
 from service.mcp import HttpTransport, build_server
+from service.schemas import PushRequest
 from service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,8 @@ STATUS_OF: dict[type[Exception], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     DocumentNotFound: 404,
+    DocumentConflict: 409,
+    UnsupportedBody: 415,
     IndexUnavailable: 503,
     Overloaded: 503,
     ReindexFailed: 503,
@@ -93,15 +99,16 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.pushed = PushedArticles(settings.index_dir)
     web.install_web(app)
-    for routes in (search, documents, status, tools, metrics):
+    for routes in (search, documents, pushing, status, tools, metrics):
         app.include_router(routes.router)
     # MCP over streamable HTTP, answering from the same live index as the routes above.
     mcp_http = HttpTransport(build_server(lambda: app.state.live.searcher(), settings), settings)
     app.router.routes.append(Route("/mcp", mcp_http, methods=["GET", "POST", "DELETE"]))
     app.include_router(admin.router)
     _install_error_handlers(app)
-    install_contract(app)
+    install_contract(app, bodies=(PushRequest,))
     app.add_middleware(QueryFastPath)
     app.add_middleware(
         BodyLimit,

@@ -4,20 +4,25 @@ FastAPI documents every 422 as its own ``HTTPValidationError`` (a list of error 
 this service words every error in one place as ``{"detail": "...", "request_id": "..."}``
 (``app.py``), so the schema says that instead; and a 405 names every method the path takes,
 where Starlette's names only those of the first route that matched (``/ask`` has a GET route
-and a POST route).
+and a POST route); and request bodies that a route reads itself (``POST /documents`` takes
+JSON or JSONL) are described by their models.
 """
 
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
 ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
 _FASTAPI_ERRORS = ("HTTPValidationError", "ValidationError")
 
 
-def install_contract(app: FastAPI) -> None:
-    """Serve the corrected schema at ``/openapi.json`` (built once, on first request)."""
+def install_contract(app: FastAPI, bodies: tuple[type[BaseModel], ...] = ()) -> None:
+    """Serve the corrected schema at ``/openapi.json`` (built once, on first request);
+    ``bodies`` are the models of request bodies routes read themselves, which they refer to as
+    ``#/components/schemas/<Model>``."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -25,6 +30,7 @@ def install_contract(app: FastAPI) -> None:
                 title=app.title, version=app.version, summary=app.summary, routes=app.routes
             )
             _errors_as_answered(schema)
+            _describe(schema, bodies)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -46,3 +52,13 @@ def _errors_as_answered(schema: dict[str, Any]) -> None:
     components = schema.get("components", {}).get("schemas", {})
     for name in _FASTAPI_ERRORS:
         components.pop(name, None)
+
+
+def _describe(schema: dict[str, Any], models: tuple[type[BaseModel], ...]) -> None:
+    if not models:
+        return
+    _, definitions = models_json_schema(
+        [(model, "validation") for model in models], ref_template="#/components/schemas/{model}"
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(definitions.get("$defs", {}))

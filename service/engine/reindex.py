@@ -22,6 +22,7 @@ from indexer.watch import WatchClaim, watch_sources
 from service.engine.live import LiveIndex
 from service.engine.metrics import REINDEX_RUNS, REINDEX_SECONDS, timed
 from service.errors import ReindexFailed
+from service.schemas import ReindexResponse
 from service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -167,3 +168,21 @@ class Reindexer:
             self._watcher.join(timeout=10)
         self._worker.shutdown(wait=True)
         self._claim.release()
+
+
+def reindex_response(report: BuildReport) -> ReindexResponse:
+    """What a reindex did, as the admin and document endpoints answer it."""
+    manifest = report.manifest
+    return ReindexResponse(
+        generation=manifest.generation,
+        built_at=manifest.built_at,
+        written=report.written,
+        full=report.full,
+        added=report.added,
+        changed=report.changed,
+        deleted=report.deleted,
+        unchanged=report.unchanged,
+        documents=manifest.document_count,
+        passages=manifest.passage_count,
+        seconds=round(report.seconds, 3),
+    )

@@ -86,7 +86,9 @@ def document(searcher: Searcher, doc_id: str) -> DocumentResponse:
     doc = searcher.snapshot.document(doc_id)
     if doc is None:
         raise DocumentNotFound(f"no document with id {doc_id!r}")
-    return DocumentResponse(text=doc.text, content_hash=doc.content_hash, **_metadata(doc))
+    return DocumentResponse(
+        text=doc.text, content_hash=doc.content_hash, authors=list(doc.authors), **_metadata(doc)
+    )
 
 
 def list_documents(searcher: Searcher, request: DocumentListRequest) -> DocumentList:
@@ -103,6 +105,7 @@ def list_documents(searcher: Searcher, request: DocumentListRequest) -> Document
         documents=[
             DocumentSummary(
                 content_hash=documents[row].content_hash,
+                authors=list(documents[row].authors),
                 passages=int(facets.passage_counts[row]),
                 **_metadata(documents[row]),
             )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 
 from service.api.deps import settings
 from service.auth import check_bearer
-from service.engine.reindex import Reindexer
+from service.engine.reindex import Reindexer, reindex_response
 from service.schemas import ErrorResponse, ReindexResponse
 from service.settings import ServiceSettings
 
@@ -34,18 +34,4 @@ def reindex(
     """
     check_bearer(config, authorization)
     reindexer: Reindexer = request.app.state.reindexer
-    report = reindexer.run(full=full)
-    manifest = report.manifest
-    return ReindexResponse(
-        generation=manifest.generation,
-        built_at=manifest.built_at,
-        written=report.written,
-        full=report.full,
-        added=report.added,
-        changed=report.changed,
-        deleted=report.deleted,
-        unchanged=report.unchanged,
-        documents=manifest.document_count,
-        passages=manifest.passage_count,
-        seconds=round(report.seconds, 3),
-    )
+    return reindex_response(reindexer.run(full=full))
