@@ -1,5 +1,5 @@
-"""``python -m indexer [PATH ...] [--index-dir DIR] [--full] [--watch] [--ray ADDRESS]``: build
-the index."""
+"""``python -m indexer [PATH ...] [--index-dir DIR] [--full] [--watch] [--ray ADDRESS]
+[--feed URL_OR_FILE ... [--every SECONDS] [--fetch-pages]]``: build the index."""
 
 import argparse
 import logging
@@ -44,8 +44,35 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "running here) or its address (ray://host:10001); needs the ray extra"
         ),
     )
+    parser.add_argument(
+        "--feed",
+        action="append",
+        metavar="URL_OR_FILE",
+        help=(
+            "import an RSS or Atom feed's entries as pushed articles (stored in the index "
+            "folder) before building; repeatable. Without PATHs, only pushed articles are read"
+        ),
+    )
+    parser.add_argument(
+        "--every",
+        type=float,
+        metavar="SECONDS",
+        help="with --feed: import the feeds and rebuild again every SECONDS, until stopped",
+    )
+    parser.add_argument(
+        "--fetch-pages",
+        action="store_true",
+        help="with --feed: index the article page each entry links to, not the entry's text",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="only print errors")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if (args.every is not None or args.fetch_pages) and not args.feed:
+        parser.error("--every and --fetch-pages need --feed")
+    if args.every is not None and args.every <= 0:
+        parser.error("--every must be a positive number of seconds")
+    if args.every is not None and args.watch:
+        parser.error("--every and --watch are two ways to keep running: choose one")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     quiet_library_probes()
     overrides: dict[str, object] = {}
-    if args.paths:
+    if args.paths or args.feed:
         overrides["sources"] = args.paths
     if args.index_dir:
         overrides["index_dir"] = args.index_dir
@@ -75,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
             report = build_index(settings.sources, settings, embedder, full=full)
             print(report.summary(), flush=True)
 
+        if args.feed:
+            from indexer.feeds import follow_feeds
+
+            follow_feeds(args.feed, settings.index_dir, args.fetch_pages, args.every, build)
+            return 0
         build(full=args.full)
         if args.watch:
             watch_sources(

@@ -39,16 +39,20 @@ class PushedArticles:
     def holds(self, doc_id: str) -> bool:
         return self.file_of(doc_id).is_file()
 
-    def put(self, records: Iterable[dict[str, Any]]) -> list[str]:
+    def put(self, records: Iterable[dict[str, Any]], only_changed: bool = False) -> list[str]:
         """Write (or replace) each record (``{"_id", "title", "text", ...}``, as a JSONL
-        corpus line reads); returns their ids, in order."""
+        corpus line reads); returns their ids, in order. ``only_changed``: a record whose file
+        holds it already is not written again, nor returned (a feed read every few minutes)."""
         ids = []
         with self._lock:
             self.folder.mkdir(parents=True, exist_ok=True)
             for record in records:
                 doc_id = str(record["_id"])
-                line = json.dumps(record, ensure_ascii=False) + "\n"
-                write_atomically(self.file_of(doc_id), line.encode("utf-8"))
+                data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+                file = self.file_of(doc_id)
+                if only_changed and file.is_file() and file.read_bytes() == data:
+                    continue
+                write_atomically(file, data)
                 ids.append(doc_id)
             fsync_dir(self.folder)
         return ids
