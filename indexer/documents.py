@@ -13,6 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.cleaning import clean_article
+from indexer.metadata import (
+    dateline_published,
+    html_published,
+    normalize_published,
+    split_front_matter,
+)
 
 log = logging.getLogger(__name__)
 
@@ -107,26 +113,48 @@ def load_documents(paths: Iterable[Path]) -> Iterator[Document]:
 
 
 def parse_text(raw: str, doc_id: str, file: Path | None = None) -> Document | None:
-    """Plain text or Markdown: the first non-empty line is the title, the rest the body."""
+    """Plain text or Markdown: the first non-empty line is the title, the rest the body.
+
+    A leading YAML front-matter block (``---`` lines around ``title:``, ``source:``, ``url:``,
+    ``published:``, ``authors:``) gives the metadata, its ``title`` taking the first line's
+    place; without a date there, a "Published ..." line under the title gives it."""
+    fields, raw = split_front_matter(raw)
     lines = raw.lstrip("\ufeff").split("\n")
-    for i, line in enumerate(lines):
-        if line.strip():
-            title = line.strip().lstrip("#").strip()
-            body = "\n".join(lines[i + 1 :])
-            break
+    title = str(fields.get("title") or "").strip()
+    if title:
+        body = "\n".join(lines)
     else:
-        log.info("skipping %s: empty", file or doc_id)
-        return None
+        for i, line in enumerate(lines):
+            if line.strip():
+                title = line.strip().lstrip("#").strip()
+                body = "\n".join(lines[i + 1 :])
+                break
+        else:
+            log.info("skipping %s: empty", file or doc_id)
+            return None
     cleaned = clean_article(_MARKDOWN_HEADING.sub(r"\n\n\1\n\n", body))
     if not cleaned.text:
         cleaned = clean_article(title)
+    published = fields.get("published", fields.get("date"))
     return Document(
         doc_id=doc_id,
         title=title,
         text=cleaned.text,
-        source=cleaned.source,
+        source=_text_field(fields, "source", "publisher") or cleaned.source,
         path=str(file) if file else None,
+        url=_text_field(fields, "url", "link"),
+        published=normalize_published(published) or dateline_published(body),
+        authors=authors_of(fields.get("authors", fields.get("author"))),
     )
+
+
+def _text_field(fields: dict[str, object], *names: str) -> str | None:
+    """The first of ``names`` that front matter gives as a non-empty string."""
+    for name in names:
+        value = fields.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
 
 
 def parse_html(raw: str, doc_id: str, file: Path | None = None) -> Document | None:
@@ -152,7 +180,7 @@ def parse_html(raw: str, doc_id: str, file: Path | None = None) -> Document | No
         source=cleaned.source or (meta.sitename if meta else None),
         path=str(file) if file else None,
         url=meta.url if meta else None,
-        published=meta.date if meta else None,
+        published=html_published(raw) or normalize_published(meta.date if meta else None),
         authors=authors_of(meta.author if meta else None),
     )
 
@@ -182,7 +210,7 @@ def parse_jsonl(raw: str, file: Path) -> Iterator[Document]:
             source=record.get("source") or cleaned.source,
             path=str(file),
             url=record.get("url"),
-            published=record.get("published"),
+            published=normalize_published(record.get("published")),
             authors=authors_of(record.get("authors", record.get("author"))),
         )
 
