@@ -102,13 +102,18 @@ def cached_index(
     return index_dir
 
 
-def ask_all(base_url: str, questions: Sequence[Question]) -> list[Outcome]:
+def ask_all(
+    base_url: str, questions: Sequence[Question], recency: str | None = None
+) -> list[Outcome]:
+    """Every question over HTTP (``/search`` and ``/ask``), asked at its own date if it has
+    one, with ``recency`` if given."""
     outcomes = []
+    prefer = {"recency": recency} if recency else {}
     progress = tqdm(questions, desc="questions", unit="q", disable=not sys.stderr.isatty())
     with httpx.Client(base_url=base_url, timeout=60) as client:
         for question in progress:
             began = time.perf_counter()
-            when = {"now": question.moment()} if question.moment() else {}
+            when = {"now": question.moment(), **prefer} if question.moment() else prefer
             search = client.get("/search", params={"q": question.text, "k": SEARCH_K, **when})
             search.raise_for_status()
             middle = time.perf_counter()
@@ -238,11 +243,13 @@ def run_modes(
     settings: ServiceSettings,
     embedder: Embedder,
     cache: Path | None = None,
-) -> list[tuple[RetrievalMode, list[Outcome]]]:
+    recencies: Sequence[str] = (),
+) -> list[tuple[str, list[Outcome]]]:
     """The outcomes of every question in every mode, served without a threshold (so that any
-    threshold can be applied afterwards: it decides only whether to answer, never what)."""
+    threshold can be applied afterwards: it decides only whether to answer, never what); and
+    in hybrid mode with each of ``recencies`` too, labelled ``hybrid, recency R``."""
     index_dir = cached_index(corpus, settings, embedder, cache)
-    runs = []
+    runs: list[tuple[str, list[Outcome]]] = []
     for mode in modes:
         served = settings.model_copy(
             update={
@@ -255,6 +262,8 @@ def run_modes(
         )
         with running_server(served, embedder) as base_url:
             runs.append((mode, ask_all(base_url, questions)))
+            for recency in recencies if mode == "hybrid" else ():
+                runs.append((f"hybrid, recency {recency}", ask_all(base_url, questions, recency)))
     return runs
 
 

@@ -43,6 +43,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sets", nargs="+", type=Path, default=list(DEFAULT_SETS))
     parser.add_argument("--modes", default="dense,lexical,hybrid", help="comma-separated")
     parser.add_argument("--limit", type=int, help="only the first N questions of each set")
+    parser.add_argument(
+        "--recency",
+        default="mild,strong,7",
+        help="hybrid runs again with each of these recency preferences (comma-separated)",
+    )
     return parser.parse_args(argv)
 
 
@@ -64,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.sets:
         questions = load_questions(path / "queries.jsonl", path / "qrels" / "dev.tsv")
         questions = questions[: args.limit]
-        runs = run_modes(path / "corpus.jsonl", questions, modes, settings, embedder)
+        recencies = [r.strip() for r in args.recency.split(",") if r.strip()]
+        runs = run_modes(
+            path / "corpus.jsonl", questions, modes, settings, embedder, recencies=recencies
+        )
         abstention = settings.abstention()
         reports = [summarize(mode, outcomes, abstention) for mode, outcomes in runs]
         print(f"\n### {path.name}: {len(questions)} questions, {abstention}\n")

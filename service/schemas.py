@@ -3,7 +3,7 @@ definitions, so they cannot drift apart.
 """
 
 from datetime import UTC, datetime, time, timedelta
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -118,8 +118,16 @@ class _DocumentFilters(_Strict):
         )
 
 
+RecencyName = Literal["none", "mild", "strong"]
+RECENCY_PRESETS: dict[str, float | None] = {"none": None, "mild": 365.0, "strong": 30.0}
+"""Half-lives in days of the named recency preferences."""
+DEFAULT_RECENCY: RecencyName = "none"
+HalfLife = Annotated[float, Field(gt=0, le=36_500, allow_inf_nan=False)]
+
+
 class _Filtered(_DocumentFilters):
-    """The filters every query takes, and the moment its time words are read against."""
+    """The filters every query takes, the moment its time words are read against, and how
+    much newer articles are preferred."""
 
     now: Moment | None = Field(
         None,
@@ -129,9 +137,25 @@ class _Filtered(_DocumentFilters):
         ),
     )
 
+    recency: RecencyName | HalfLife = Field(
+        DEFAULT_RECENCY,
+        description=(
+            "Prefer newer articles: scores halve every 365 days (mild), 30 days (strong) or "
+            "the given number of days of an article's age at 'now'; none: age does not matter."
+        ),
+    )
+
     def moment(self) -> datetime:
         """``now`` as an aware datetime (naive = UTC), or the current time."""
         return as_utc(datetime.fromisoformat(self.now)) if self.now else datetime.now(UTC)
+
+    def query_of(self, text: str, k: int) -> SearchQuery:
+        """The engine's query object for this request (``service/engine/query.py``)."""
+        moment = self.moment()
+        days = RECENCY_PRESETS[self.recency] if isinstance(self.recency, str) else self.recency
+        return SearchQuery(
+            text, k, self.filters(), interpret(text, moment), recency_days=days, now=moment
+        )
 
 
 class SearchRequest(_Filtered):
@@ -139,8 +163,7 @@ class SearchRequest(_Filtered):
     k: TopK = DEFAULT_K
 
     def search_query(self) -> SearchQuery:
-        """The engine's query object for this request (``service/engine/query.py``)."""
-        return SearchQuery(self.query, self.k, self.filters(), interpret(self.query, self.moment()))
+        return self.query_of(self.query, self.k)
 
 
 class AskRequest(_Filtered):
@@ -148,10 +171,7 @@ class AskRequest(_Filtered):
     k: TopK = DEFAULT_K
 
     def search_query(self) -> SearchQuery:
-        """The engine's query object for this request (``service/engine/query.py``)."""
-        return SearchQuery(
-            self.question, self.k, self.filters(), interpret(self.question, self.moment())
-        )
+        return self.query_of(self.question, self.k)
 
 
 class DocumentListRequest(_DocumentFilters):

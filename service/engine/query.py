@@ -55,3 +55,8 @@ class SearchQuery:
     time_range: TimeRange | None = None
     """What the text's time words ("this week") name, read once against the moment of asking
     (``timewords.interpret``): preferred in ranking and reported in the response."""
+    recency_days: float | None = None
+    """The half-life, in days, of a preference for recent articles (``Evidence.signals``);
+    None: age does not matter."""
+    now: datetime | None = None
+    """The moment of asking, which ages are counted from (default: the current time)."""

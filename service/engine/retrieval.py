@@ -13,7 +13,8 @@ inside retrieval rather than on its results.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import numpy as np
@@ -108,6 +109,10 @@ def make_retrievers(names: Sequence[str], snapshot: IndexSnapshot) -> list[Retri
     return [RETRIEVERS[name](snapshot) for name in names]
 
 
+RECENT_HALF_LIVES = 2.0
+"""How far back ``Evidence.recent`` looks, in half-lives (articles weighted 1/4 or more)."""
+
+
 class Evidence:
     """Scores candidate passages of one generation by every signal."""
 
@@ -119,6 +124,24 @@ class Evidence:
         terms = query_terms(query.text)
         allowed = self.facets.passage_mask(query.filters)
         return PreparedQuery(query, terms, self.snapshot.lexical.match(terms), allowed)
+
+    def recent(self, prepared: PreparedQuery) -> PreparedQuery | None:
+        """``prepared`` narrowed to the articles of the last ``RECENT_HALF_LIVES`` half-lives
+        before ``now``, when the query prefers recent ones: the retrievers propose the best of
+        those too, or a story that fills the archive would keep this week's articles out of
+        the candidates that recency re-ranks. None when that adds nothing."""
+        query = prepared.query
+        if query.recency_days is None:
+            return None
+        now = query.now or datetime.now(UTC)
+        since = now - timedelta(days=query.recency_days * RECENT_HALF_LIVES)
+        documents = self.facets.published_between(since, now)
+        if not documents.any() or documents.all():
+            return None
+        allowed = documents[self.snapshot.passages["doc"]]
+        if prepared.allowed is not None:
+            allowed &= prepared.allowed
+        return replace(prepared, allowed=allowed) if allowed.any() else None
 
     def signals(
         self, query: PreparedQuery, query_vector: np.ndarray, passage_ids: np.ndarray
@@ -153,7 +176,14 @@ class Evidence:
             sentence_dense=sentence_dense,
             cues=QuestionCues.of(query.query.text),
             in_time=self._in_time(query.query.time_range, rows["doc"]),
+            recency=self._recency(query.query, rows["doc"]),
         )
+
+    def _recency(self, query: SearchQuery, documents: np.ndarray) -> np.ndarray:
+        if query.recency_days is None:
+            return np.ones(len(documents))
+        now = query.now or datetime.now(UTC)
+        return self.facets.recency(documents, now, query.recency_days)
 
     def _in_time(self, when: TimeRange | None, documents: np.ndarray) -> np.ndarray:
         if when is None:

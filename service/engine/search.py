@@ -62,7 +62,8 @@ DEFAULT_WEIGHTS = FusionWeights(
 class _Begun:
     """A search between its two steps: the vector on its way, the early retrievers done."""
 
-    prepared: PreparedQuery
+    prepared: list[PreparedQuery]
+    """The query, then, if it prefers recent articles, the query over those alone."""
     wanted: int
     vector: "Future[np.ndarray]"
     found: list[np.ndarray]
@@ -223,21 +224,29 @@ class Searcher:
         prepared = self.evidence.prepare(query)
         if prepared.allowed is not None and not prepared.allowed.any():
             return None  # the filters allow no passage
+        recent = self.evidence.recent(prepared)
+        queries = [prepared] if recent is None else [prepared, recent]
         wanted = min(
             len(self.snapshot.passages), max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * query.k)
         )
-        found = [r.retrieve(prepared, None, wanted) for r in self.retrievers if not r.needs_vector]
-        return _Begun(prepared, wanted, vector, found)
+        found = [
+            r.retrieve(q, None, wanted)
+            for q in queries
+            for r in self.retrievers
+            if not r.needs_vector
+        ]
+        return _Begun(queries, wanted, vector, found)
 
     def _finish(self, begun: _Begun, vector: np.ndarray) -> Signals | None:
         found = [np.zeros(0, dtype=np.int64), *begun.found]
-        for retriever in self.retrievers:
-            if retriever.needs_vector:
-                found.append(retriever.retrieve(begun.prepared, vector, begun.wanted))
+        for query in begun.prepared:
+            for retriever in self.retrievers:
+                if retriever.needs_vector:
+                    found.append(retriever.retrieve(query, vector, begun.wanted))
         passage_ids = distinct_ids(np.concatenate(found).astype(np.int64, copy=False))
         if not len(passage_ids):  # lexical mode, and no passage shares a word with the query
             return None
-        return self.evidence.signals(begun.prepared, vector, passage_ids)
+        return self.evidence.signals(begun.prepared[0], vector, passage_ids)
 
     def _query_vector(self, text: str, alone: bool) -> "Future[np.ndarray]":
         """The query's vector: computed meanwhile by an encoder thread when the embedder is a

@@ -85,6 +85,8 @@ class Signals:
     in_time: np.ndarray
     """1 for a candidate whose article was published in the question's time range, else 0
     (all 0 without time words)."""
+    recency: np.ndarray
+    """Each candidate's multiplier for its article's age (1 without a recency preference)."""
 
     def sentence_cosines(self, first: int, last: int) -> np.ndarray:
         """Cosines of the sentences ``first..last`` of one candidate (all in ``sentence_ids``,
@@ -93,13 +95,14 @@ class Signals:
         return self.sentence_dense[start : start + last - first + 1]
 
     def fused(self, weights: FusionWeights) -> np.ndarray:
+        """The weighted sum of the signals, decayed by age when recency is asked for."""
         return (
             weights.dense_passage * self.dense_passage
             + weights.dense_sentence * self.dense_sentence
             + weights.lexical_passage * self.lexical_passage
             + weights.coverage * self.coverage
             + weights.time * self.in_time
-        )
+        ) * self.recency
 
 
 @dataclass(frozen=True, slots=True)

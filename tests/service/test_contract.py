@@ -91,6 +91,7 @@ def test_openapi_documents_the_get_parameters_from_the_request_models(client) ->
             "published_before",
             "doc_id_prefix",
             "now",
+            "recency",
         }
         assert parameters["source"]["schema"]["anyOf"][0]["type"] == "array"
         assert parameters["q"]["required"] and not parameters["k"]["required"]

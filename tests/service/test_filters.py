@@ -180,3 +180,34 @@ def test_time_words_prefer_articles_of_that_time_and_are_reported(server: Runnin
     plain = httpx.get(f"{server.base_url}/ask", params={"q": "ferry", "k": "3"}).json()
     assert plain["interpreted"] is None
     assert plain["passages"][0]["citation"]["doc_id"].startswith("wire/")
+
+
+def test_recency_prefers_newer_articles_by_their_age(server: RunningServer) -> None:
+    """Half a year newer than 300 wire copies that keep it out of the top 50 candidates, the
+    harbour article comes first once recency is asked for: the articles of the last two
+    half-lives before 'now' are candidates too."""
+    plain = {"q": "ferry to the island storms", "k": "3", "now": "2024-02-01"}
+    first = httpx.get(f"{server.base_url}/search", params=plain).json()["results"][0]
+    assert first["citation"]["doc_id"].startswith("wire/")
+    for recency in ("strong", "30"):
+        reply = httpx.get(f"{server.base_url}/search", params={**plain, "recency": recency})
+        assert reply.json()["results"][0]["citation"]["doc_id"] == "local/harbour", recency
+    # A year's half-life does not outweigh how much better the wire copies match.
+    mild = httpx.get(f"{server.base_url}/search", params={**plain, "recency": "mild"}).json()
+    assert mild["results"][0]["citation"]["doc_id"].startswith("wire/")
+    posted = httpx.post(
+        f"{server.base_url}/ask",
+        json={
+            "question": "ferry to the island storms",
+            "recency": 30.0,
+            "k": 3,
+            "now": "2024-02-01",
+        },
+    ).json()
+    assert posted["passages"][0]["citation"]["doc_id"] == "local/harbour"
+
+
+@pytest.mark.parametrize("recency", ["-1", "0", "fast", "inf"])
+def test_a_bad_recency_is_422(server: RunningServer, recency: str) -> None:
+    response = httpx.get(f"{server.base_url}/search", params={"q": "ferry", "recency": recency})
+    assert response.status_code == 422 and "recency" in response.json()["detail"]

@@ -229,6 +229,14 @@ def test_filters_reach_the_api_and_the_url(tab: Tab, api: httpx.Client) -> None:
     tab.page.locator("#f-before").fill("2020-01-01")
     tab.ask(PHASES)
     expect(tab.page.locator("#notice.error")).to_contain_text("no article can match")
+    tab.page.locator("#f-after").fill("")
+    tab.page.locator("#f-before").fill("")
+    tab.page.locator("#f-recency").select_option("strong")
+    tab.ask(PHASES)
+    expect(tab.page.locator("#answer")).to_be_visible()
+    assert tab.page.url.endswith("recency=strong")
+    tab.open("/?" + tab.page.url.split("?", 1)[1])
+    expect(tab.page.locator("#f-recency")).to_have_value("strong")
 
 
 def test_the_page_says_how_it_read_time_words(tab: Tab) -> None:

@@ -13,16 +13,18 @@ const passageList = document.getElementById("passage-list");
 const sourceInput = document.getElementById("f-source");
 const afterInput = document.getElementById("f-after");
 const beforeInput = document.getElementById("f-before");
+const recencyInput = document.getElementById("f-recency");
 
 let inFlight = null;
 
 /** The filters as GET parameters: the publishers (comma-separated in the box) each as a
- * repeated `source`, and the dates; only those given. */
+ * repeated `source`, the dates and the recency preference; only those given. */
 function filterParams() {
   const pairs = sourceInput.value.split(",").map((s) => s.trim()).filter(Boolean)
     .map((source) => ["source", source]);
   if (afterInput.value) pairs.push(["published_after", afterInput.value]);
   if (beforeInput.value) pairs.push(["published_before", beforeInput.value]);
+  if (recencyInput.value !== "none") pairs.push(["recency", recencyInput.value]);
   return pairs;
 }
 
@@ -32,6 +34,8 @@ function filtersFromUrl() {
   sourceInput.value = params.getAll("source").join(", ");
   afterInput.value = params.get("published_after") || "";
   beforeInput.value = params.get("published_before") || "";
+  const recency = params.get("recency") || "none";
+  recencyInput.value = [...recencyInput.options].some((o) => o.value === recency) ? recency : "none";
   document.getElementById("filters").open = filterParams().length > 0;
 }
 
@@ -43,14 +47,23 @@ function clearResults() {
   passageList.replaceChildren();
 }
 
-/** "Title — Publisher · doc id · chars 10–42", the title linking to the document view. */
+/** "Title — Publisher · 2024-03-12 · doc id · chars 10–42", the title linking to the
+ * document view. */
 function citationLine(citation, question) {
+  const day = citation.published ? ` · ${citation.published.slice(0, 10)}` : "";
   return [
     el("a", { className: "cite-link", href: viewUrl(citation, question) }, citation.title),
     citation.source ? el("span", { className: "publisher" }, ` — ${citation.source}`) : null,
     el("span", { className: "where" },
-      ` · ${citation.doc_id} · chars ${citation.start}–${citation.end}`),
+      `${day} · ${citation.doc_id} · chars ${citation.start}–${citation.end}`),
   ];
+}
+
+/** "Also in: AP, MSN": the other outlets that ran the same story. */
+function copiesLine(result) {
+  if (!result.also_in.length) return null;
+  const names = [...new Set(result.also_in.map((copy) => copy.source || copy.doc_id))];
+  return el("p", { className: "also-in" }, `Also in: ${names.join(", ")}`);
 }
 
 function scoreBar(score) {
@@ -70,7 +83,8 @@ function passageItem(result, question) {
       el("p", { className: "cite" }, ...citationLine(citation, question)),
       scoreBar(result.score)),
     el("p", { className: "passage-text" },
-      highlighted(result.text, highlight.start - citation.start, highlight.end - citation.start)));
+      highlighted(result.text, highlight.start - citation.start, highlight.end - citation.start)),
+    copiesLine(result));
 }
 
 function render(body) {
