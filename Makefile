@@ -8,7 +8,7 @@ SEEDS ?= seeds
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser run index serve test lint format bench bench-quality bench-news bench-speed bench-incremental image image-test clean
+.PHONY: install browser run index serve test lint format bench bench-quality bench-news bench-speed bench-incremental bench-memory image image-test clean
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,10 @@ run: install
 
 bench-incremental: install
 	$(PY) -m benchmarks.incremental --articles 5000 --stand-in-base
+
+# Resident memory of the service across full in-process reindexes (on data/news-2023).
+bench-memory: install
+	$(PY) -m benchmarks.memory
 
 # The web page's end-to-end tests drive Debian's chromium (Playwright's own browser download
 # cannot work offline). Without root it only says how; those tests then skip with the reason.
@@ -69,7 +73,7 @@ bench-news: install
 	$(PY) -m benchmarks.news --modes dense,lexical,hybrid
 
 # Every figure the docs report: quality, speed, then incremental reindexing.
-bench: bench-quality bench-news bench-speed bench-incremental
+bench: bench-quality bench-news bench-speed bench-incremental bench-memory
 
 # The container image (Dockerfile), built and run with podman. No registry image can be pulled
 # on the machines this project is built on, so the base is made from Debian's packages

@@ -35,6 +35,7 @@ class _Session:
         self.threads = threads
         self._session: Any = None
         self._token_types = False
+        self._shrink: Any = None
         self._lock = threading.Lock()
 
     def open_early(self, *also: "_Session") -> None:
@@ -48,8 +49,10 @@ class _Session:
 
         threading.Thread(target=open_quietly, name="onnx-session", daemon=True).start()
 
-    def token_sums(self, ids: list[list[int]]) -> np.ndarray:
-        """Token-embedding sums of a batch of tokenized texts."""
+    def token_sums(self, ids: list[list[int]], shrink: bool = False) -> np.ndarray:
+        """Token-embedding sums of a batch of tokenized texts. ``shrink``: give the memory
+        onnxruntime's arena took for this run back afterwards (passage batches: a build's
+        large activations would otherwise stay with the arena, and the process, for good)."""
         session = self._ready()
         width = max(len(row) for row in ids)
         input_ids = np.zeros((len(ids), width), dtype=np.int64)
@@ -60,7 +63,7 @@ class _Session:
         feed: dict[str, Any] = {"input_ids": input_ids, "attention_mask": mask}
         if self._token_types:
             feed["token_type_ids"] = np.zeros_like(input_ids)
-        tokens = session.run(None, feed)[0]
+        tokens = session.run(None, feed, self._shrink if shrink else None)[0]
         sums = np.einsum("btd,bt->bd", tokens, mask.astype(np.float32))
         return sums.astype(np.float32, copy=False)
 
@@ -81,6 +84,8 @@ class _Session:
             options = ort.SessionOptions()
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
+            self._shrink = ort.RunOptions()
+            self._shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
             return ort.InferenceSession(str(self.file), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors on bad files
             raise EmbeddingModelError(f"cannot load the ONNX model {self.file}: {exc}") from exc
@@ -191,7 +196,7 @@ class OnnxEmbedder(BaseEmbedder):
         batches = self._plan(encodings)
 
         def encode(rows: list[int]) -> None:
-            sums[rows] = self._passages.token_sums([encodings[i].ids for i in rows])
+            sums[rows] = self._passages.token_sums([encodings[i].ids for i in rows], shrink=True)
 
         with ThreadPoolExecutor(self._threads) as pool:
             done: Iterable[None] = pool.map(encode, batches)

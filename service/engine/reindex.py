@@ -8,6 +8,8 @@ most of the CPU while a build embeds. Python-level work (loading, chunking) stil
 GIL with request handling; it is small next to embedding.
 """
 
+import ctypes
+import ctypes.util
 import logging
 import os
 import threading
@@ -45,6 +47,21 @@ class IndexingStatus:
     @property
     def stale(self) -> bool:
         return self.error is not None
+
+
+def give_memory_back() -> None:
+    """Return the heap a build freed to the system (``malloc_trim``).
+
+    A build allocates hundreds of megabytes in small pieces (texts, token ids, vectors,
+    postings); freed, they stay in glibc's arenas, so the service's resident memory grew by
+    ~500 MB at each full reindex of 1,000 news pages and never came down (``python -m
+    benchmarks.memory``). Trimming after each build keeps what the next generation needs and
+    no more. A no-op where the C library has no ``malloc_trim`` (musl, macOS)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _lower_priority() -> None:
@@ -113,6 +130,12 @@ class Reindexer:
             self.run()
 
     def _build(self, full: bool) -> BuildReport:
+        try:
+            return self._build_and_swap(full)
+        finally:
+            give_memory_back()
+
+    def _build_and_swap(self, full: bool) -> BuildReport:
         with timed(REINDEX_SECONDS):
             report = build_index(
                 self.settings.sources,
