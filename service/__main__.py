@@ -1,12 +1,14 @@
-"""``python -m service [--index-dir DIR] [--host H] [--port P] [--workers N] [--log-format
-text|json] [--watch [PATH ...]]``: serve."""
+"""``python -m service [--index-dir DIR] [--host H] [--port P] [--workers N | --ray ADDRESS
+[--replicas R]] [--log-format text|json] [--watch [PATH ...]]``: serve."""
 
 import argparse
 import json
 import logging.config
 import os
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -53,12 +55,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "seeds/); builds the index first if there is none"
         ),
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help=(
+            "serve replicas through Ray Serve on this cluster: 'local' (start one here), "
+            "'auto' or ray://host:port; needs the ray extra"
+        ),
+    )
+    parser.add_argument(
+        "--replicas", type=int, help="with --ray: replicas of the searcher (default: 2)"
+    )
+    args = parser.parse_args(argv)
+    if args.replicas is not None and not args.ray:
+        parser.error("--replicas needs --ray")
+    if args.ray and args.workers:
+        parser.error("--workers and --ray are two ways to scale: choose one")
+    if args.replicas is not None and args.replicas < 1:
+        parser.error("--replicas must be at least 1")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    overrides = {k: v for k, v in vars(args).items() if v is not None and k != "watch"}
+    cluster = {"ray", "replicas"}
+    overrides = {
+        k: v for k, v in vars(args).items() if v is not None and k != "watch" and k not in cluster
+    }
     if args.watch is not None:
         overrides["watch"] = True
         if args.watch:
@@ -79,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
     )
     try:
+        if args.ray:
+            return _serve_on_ray(settings, args.ray, args.replicas or 2)
         if settings.workers == 1:
             serve(create_app(settings))
         else:
@@ -101,6 +126,31 @@ def _serve_workers(
     with tempfile.TemporaryDirectory(prefix="newsqa-metrics-") as counts:
         os.environ.setdefault(MULTIPROCESS_VARIABLE, counts)
         serve("service.__main__:worker_app", factory=True, workers=settings.workers)
+
+
+def _serve_on_ray(settings: ServiceSettings, address: str, replicas: int) -> int:
+    """Serve through Ray Serve (``service/replicas.py``) until interrupted."""
+    from service.replicas import start_replicas, stop_replicas
+
+    try:
+        start_replicas(settings, address, replicas)
+    except IndexerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"serving {replicas} replicas on http://{settings.host}:{settings.port} (Ray Serve); "
+        "Ctrl-C stops them",
+        flush=True,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_replicas()
+    return 0
 
 
 def worker_app() -> FastAPI:

@@ -53,22 +53,9 @@ class RayEmbedder(BaseEmbedder):
     """An ``Embedder`` for indexing whose ``encode_token_sums`` runs on a Ray cluster."""
 
     def __init__(self, settings: IndexSettings, address: str, local: Embedder) -> None:
-        try:
-            import ray
-        except ImportError as exc:
-            raise ClusterUnavailable(f"--ray needs Ray: pip install -e '.[ray]' ({exc})") from exc
+        connect(address)
+        import ray
 
-        if not ray.is_initialized():
-            _check_reachable(address)
-            if address == LOCAL:
-                ray.init(
-                    num_cpus=os.cpu_count(),
-                    include_dashboard=False,
-                    log_to_driver=False,
-                    logging_level=logging.WARNING,
-                )
-            else:
-                ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
         logging.getLogger("ray.data").setLevel(logging.WARNING)  # a line per stage otherwise
         self.settings = settings
         self.local = local
@@ -117,6 +104,27 @@ class RayEmbedder(BaseEmbedder):
             if values.get(key) is not None:
                 values[key] = str(os.path.abspath(values[key]))
         return values
+
+
+def connect(address: str) -> None:
+    """Join (or, ``local``, start) the Ray cluster at ``address`` unless this process has;
+    ``ClusterUnavailable`` in seconds when Ray is missing or nothing answers there."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise ClusterUnavailable(f"--ray needs Ray: pip install -e '.[ray]' ({exc})") from exc
+    if ray.is_initialized():
+        return
+    _check_reachable(address)
+    if address == LOCAL:
+        ray.init(
+            num_cpus=os.cpu_count(),
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+        )
+    else:
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
 
 
 def _check_reachable(address: str, timeout: float = 5.0) -> None:
