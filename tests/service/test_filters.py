@@ -211,3 +211,35 @@ def test_recency_prefers_newer_articles_by_their_age(server: RunningServer) -> N
 def test_a_bad_recency_is_422(server: RunningServer, recency: str) -> None:
     response = httpx.get(f"{server.base_url}/search", params={"q": "ferry", "recency": recency})
     assert response.status_code == 422 and "recency" in response.json()["detail"]
+
+
+def test_the_mcp_tools_filter_inside_retrieval_too(server: RunningServer) -> None:
+    """Over /mcp with the SDK's own client: the narrow filter still finds what it allows."""
+    import asyncio
+
+    from mcp import Client
+
+    async def call(tool: str, arguments: dict) -> dict:
+        async with Client(f"{server.base_url}/mcp") as client:
+            result = await client.call_tool(tool, arguments)
+        assert not result.is_error, result.content
+        return result.structured_content
+
+    found = asyncio.run(
+        call("search", {"query": "ferry to the island storms", "source": ["Harbour Gazette"]})
+    )
+    assert sorted(r["citation"]["doc_id"] for r in found["results"]) == [
+        "local/harbour",
+        "local/undated",
+    ]
+    dated = asyncio.run(
+        call(
+            "ask",
+            {
+                "question": "ferry to the island storms",
+                "published_after": "2024-01-01",
+                "published_before": "2024-01-31",
+            },
+        )
+    )
+    assert [p["citation"]["doc_id"] for p in dated["passages"]] == ["local/harbour"]
