@@ -21,6 +21,7 @@ from indexer.errors import IndexerError
 from indexer.settings import load_settings
 from indexer.terminal import exit_now
 from service.api.app import create_app
+from service.api.limits import server_limits
 from service.engine.metrics import MULTIPROCESS_VARIABLE
 from service.logs import logging_config
 from service.settings import ServiceSettings
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         port=settings.port,
         log_config=log_config,
         access_log=False,  # service/api/telemetry.py logs each request, with its id
-        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+        **server_limits(settings),
     )
     try:
         if args.ray:

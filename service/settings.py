@@ -108,6 +108,17 @@ class ServiceSettings(IndexSettings):
             "this long to finish, then exits anyway."
         ),
     )
+    max_connections: int = Field(
+        1000,
+        ge=2,
+        le=1_000_000,
+        description=(
+            "Open connections the server holds at once (uvicorn's limit_concurrency): beyond "
+            "it a new request is a 503 at once, so clients that hold connections open (slowly "
+            "sent headers) cost a bounded amount. There is no header timeout: facing the "
+            "internet, put a reverse proxy with one in front."
+        ),
+    )
     metrics_require_api_key: bool = Field(
         False,
         description=(

@@ -11,6 +11,7 @@ import uvicorn
 
 from indexer import Embedder
 from service.api.app import create_app
+from service.api.limits import server_limits
 from service.settings import ServiceSettings
 
 STARTUP_SECONDS = 60
@@ -31,6 +32,7 @@ def running_server(settings: ServiceSettings, embedder: Embedder) -> Iterator[st
         host="127.0.0.1",
         port=settings.port,
         log_level="warning",
+        **server_limits(settings),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -1,20 +1,31 @@
 """Request bodies refused by their size before anything reads or parses them, and bodies
 that stall refused in time.
 
-Every body this API takes is small (the largest, a search with twenty sources, is under 2 KB),
-yet FastAPI reads and parses a body whole before validating it: a 20 MB body of 200,000 keys
-held the event loop for 1.6 s and ~200 MB. A declared ``Content-Length`` over the limit is a
+Every query body is small (a search with twenty sources is under 2 KB; pushed articles, a few
+per request, fit the default limit too), yet FastAPI reads and parses a body whole before
+validating it: a 20 MB body of 200,000 keys held the event loop for 1.6 s and ~200 MB. A declared ``Content-Length`` over the limit is a
 413 at once, before a byte of the body is read; a body streamed without one is counted as it
 arrives and refused once it passes the limit.
 """
 
 import asyncio
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.telemetry import request_id
+from service.settings import ServiceSettings
+
+
+def server_limits(settings: ServiceSettings) -> dict[str, Any]:
+    """The limits uvicorn itself enforces, as keyword arguments of ``uvicorn.run`` and
+    ``uvicorn.Config``: open connections, and how long a shutdown waits for requests."""
+    return {
+        "limit_concurrency": settings.max_connections,
+        "timeout_graceful_shutdown": settings.graceful_shutdown_seconds,
+    }
 
 
 class BodyLimit:

@@ -134,3 +134,27 @@ def test_an_overloaded_encoder_answers_503_with_retry_after(tmp_path) -> None:
             assert first.result().status_code == 200
         assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
         assert "waiting for the model" in refused.json()["detail"]
+
+
+def test_connections_held_open_cost_a_bounded_amount(tmp_path) -> None:
+    """Clients that send half their headers and wait hold their connections; past
+    NEWSQA_MAX_CONNECTIONS a new request is a 503 at once rather than one more held, and
+    the service answers again as soon as they let go."""
+    index = IndexSettings(index_dir=tmp_path / "index")
+    build_index([SEEDS], index, FakeEmbedder(), progress=False)
+    settings = ServiceSettings(index_dir=index.index_dir, port=free_port(), max_connections=4)
+    for server in serve(settings, FakeEmbedder()):
+        address = urlsplit(server.base_url)
+        held = [socket.create_connection((address.hostname, address.port)) for _ in range(4)]
+        try:
+            for sock in held:
+                sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never ended
+            time.sleep(0.2)
+            began = time.monotonic()
+            refused = httpx.get(f"{server.base_url}/health", timeout=10)
+            assert refused.status_code == 503 and time.monotonic() - began < 2
+        finally:
+            for sock in held:
+                sock.close()
+        time.sleep(0.2)
+        assert httpx.get(f"{server.base_url}/health").status_code == 200
