@@ -3,9 +3,10 @@ that stall refused in time.
 
 Every query body is small (a search with twenty sources is under 2 KB; pushed articles, a few
 per request, fit the default limit too), yet FastAPI reads and parses a body whole before
-validating it: a 20 MB body of 200,000 keys held the event loop for 1.6 s and ~200 MB. A declared ``Content-Length`` over the limit is a
-413 at once, before a byte of the body is read; a body streamed without one is counted as it
-arrives and refused once it passes the limit.
+validating it: a 20 MB body of 200,000 keys held the event loop for 1.6 s and ~200 MB. A
+declared ``Content-Length`` over the limit is a 413 at once, before a byte of the body is
+read; a body streamed without one is counted as it arrives and refused once it passes the
+limit.
 """
 
 import asyncio
