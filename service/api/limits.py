@@ -10,7 +10,7 @@ limit.
 """
 
 import asyncio
-from typing import Any
+from typing import TypedDict
 
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
@@ -20,13 +20,20 @@ from service.api.telemetry import request_id
 from service.settings import ServiceSettings
 
 
-def server_limits(settings: ServiceSettings) -> dict[str, Any]:
-    """The limits uvicorn itself enforces, as keyword arguments of ``uvicorn.run`` and
-    ``uvicorn.Config``: open connections, and how long a shutdown waits for requests."""
-    return {
-        "limit_concurrency": settings.max_connections,
-        "timeout_graceful_shutdown": settings.graceful_shutdown_seconds,
-    }
+class ServerLimits(TypedDict):
+    """Keyword arguments of ``uvicorn.run`` and ``uvicorn.Config``."""
+
+    limit_concurrency: int
+    timeout_graceful_shutdown: int
+
+
+def server_limits(settings: ServiceSettings) -> ServerLimits:
+    """The limits uvicorn itself enforces: open connections, and how long a shutdown waits
+    for the requests in flight."""
+    return ServerLimits(
+        limit_concurrency=settings.max_connections,
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+    )
 
 
 class BodyLimit:
