@@ -138,3 +138,28 @@ def test_the_command_imports_then_builds(
     assert "1 entries, 1 new or changed" in out and "-> generation" in out
     assert main(["--feed", f"{site}/missing.xml", "--index-dir", str(index_dir), "-q"]) == 1
     assert "error: cannot fetch the feed" in capsys.readouterr().err
+
+
+def test_every_round_imports_again_and_a_failing_feed_does_not_stop_the_loop(
+    site: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from indexer.feeds import follow_feeds
+
+    rounds: list[int] = []
+
+    class Enough(Exception):
+        pass
+
+    def build() -> None:
+        rounds.append(len(list((tmp_path / "pushed").glob("*.jsonl"))))
+        if len(rounds) == 2:
+            raise Enough
+
+    feeds = [f"{site}/missing.xml", f"{site}/atom.xml"]
+    with pytest.raises(Enough):
+        follow_feeds(feeds, tmp_path, fetch_pages=False, every=0.01, build=build)
+    assert rounds == [1, 1]  # built after each round; the broken feed reported, not fatal
+    printed = capsys.readouterr()
+    assert printed.err.count("error: cannot fetch the feed") == 2
+    assert "1 entries, 1 new or changed" in printed.out
+    assert "1 entries, 0 new or changed" in printed.out
