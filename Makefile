@@ -55,6 +55,7 @@ bench-speed: install
 	$(PY) -m benchmarks.speed_quality
 	$(PY) -m benchmarks.scale
 	$(PY) -m benchmarks.filters
+	$(PY) -m benchmarks.filters --copies 3
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -34,7 +34,7 @@ import numpy as np
 
 from benchmarks.questions import require_beir
 from benchmarks.speed_quality import DATA, read_jsonl
-from indexer import IndexSettings, IndexStore
+from indexer import Document, IndexSettings, IndexStore
 from indexer.build import unique_documents
 from indexer.chunking import Chunker
 from indexer.store import GenerationContent
@@ -72,18 +72,25 @@ def run_indexer(articles: Path, index_dir: Path, env: dict[str, str]) -> float:
 def write_large_index(data: Path, work: Path, small: Path, size: int) -> int:
     """A ~``size``-passage generation from copies of the corpus, reusing the small index's
     vectors (copies chunk identically), so no time is spent encoding what start-up never reads."""
+    manifest = IndexStore(small).read_manifest()
+    copies = max(1, round(size / manifest.passage_count))
+    write_articles(data, work / "copies", copies)
+    return write_tiled(unique_documents([work / "copies"]), small, copies, work / "large")
+
+
+def write_tiled(documents: list[Document], small: Path, copies: int, index_dir: Path) -> int:
+    """A generation of ``documents``, which are ``copies`` copies (in order) of the documents
+    of the generation ``small``, with its vectors tiled: the copies chunk as the originals
+    did, so their passages and sentences are the same rows again. Returns its passage count."""
     store = IndexStore(small)
     manifest = store.read_manifest()
     generation = store.generations_dir / manifest.generation
-    copies = max(1, round(size / manifest.passage_count))
-    write_articles(data, work / "copies", copies)
-    settings = IndexSettings(index_dir=work / "large")
+    settings = IndexSettings(index_dir=index_dir)
     chunker = Chunker(settings.target_words, settings.max_words, settings.overlap_sentences)
-    chunked = [chunker.split(doc) for doc in unique_documents([work / "copies"])]
-    chunked = [item for item in chunked if item.passages]
+    chunked = [item for item in (chunker.split(doc) for doc in documents) if item.passages]
     passage_vectors = np.load(generation / "passage_vectors.npy")
     sentence_vectors = np.load(generation / "sentence_vectors.npy")
-    written = IndexStore(settings.index_dir).write(
+    written = IndexStore(index_dir).write(
         GenerationContent(
             chunked,
             passage_vectors=np.tile(passage_vectors, (copies, 1)),
@@ -91,6 +98,7 @@ def write_large_index(data: Path, work: Path, small: Path, size: int) -> int:
             model_name=manifest.model_name,
             chunking=manifest.chunking,
             embedding_backend=manifest.embedding_backend,
+            passage_vector_kind=manifest.passage_vectors,
         )
     )
     return written.passage_count
