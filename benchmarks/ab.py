@@ -4,8 +4,9 @@
 
 This machine's speed drifts by a quarter from one run to the next, more than most changes
 move it, so a change is timed against its base side by side: the SQuAD sample's index is
-served from this tree and from ``REV`` (checked out into a temporary git worktree; both must
-read the same index format), both at once, idle but for the one being measured. In
+served from this tree and from ``REV`` (checked out into a temporary git worktree), both at
+once, from one index that ``REV``'s indexer builds (newer code reads older formats, not the
+other way round), idle but for the one being measured. In
 alternating rounds (each side first in every other round), each side gets the same questions
 it has not seen before (so every query is encoded, as a user's would be; with ``--cached``,
 questions whose vectors it has cached, to time the rest of a request): the p50 of ``GET
@@ -22,24 +23,25 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.evaluate import cached_index
 from benchmarks.questions import SQUAD, load_questions, require_beir
 from benchmarks.speed import REPO, free_port, latencies_at_one, load, start_service
-from indexer import make_embedder
-from service.settings import ServiceSettings
 
 P50_QUESTIONS = 100
 LOAD_QUESTIONS = 130
 
 
-def squad_index_and_questions() -> tuple[Path, list[str]]:
+def squad_questions() -> list[str]:
     require_beir(SQUAD)
-    settings = ServiceSettings(**{})
-    index_dir = cached_index(SQUAD / "corpus.jsonl", settings, make_embedder(settings))
-    questions = [
-        q.text for q in load_questions(SQUAD / "queries.jsonl", SQUAD / "qrels" / "test.tsv")
-    ]
-    return index_dir, questions
+    return [q.text for q in load_questions(SQUAD / "queries.jsonl", SQUAD / "qrels" / "test.tsv")]
+
+
+def build_with(tree: Path, index_dir: Path) -> None:
+    """The SQuAD sample's index, built by the indexer of the checkout ``tree``."""
+    subprocess.run(
+        [sys.executable, "-m", "indexer", str(SQUAD / "corpus.jsonl"), "--index-dir",
+         str(index_dir), "-q"],
+        check=True, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)},
+    )  # fmt: skip
 
 
 def alternate(
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         help="encode every question once first, and time the rest of a request only",
     )
     options = parser.parse_args(argv)
-    index_dir, questions = squad_index_and_questions()
+    questions = squad_questions()
     per_round = P50_QUESTIONS + LOAD_QUESTIONS
     if not options.cached and options.rounds * per_round > len(questions):
         parser.error(f"at most {len(questions) // per_round} rounds of distinct questions")
@@ -87,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             ["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(base), options.rev],
             check=True,
         )
+        index_dir = Path(scratch) / "index"
+        build_with(base, index_dir)
         trees = {"this tree": REPO, options.rev: base}
         ports = {side: free_port() for side in trees}
         processes = []

@@ -47,7 +47,12 @@ from indexer.vectors import ROWS_FILE, mapped, read_passage_index, search_one
 
 # 2: generations carry lexical/ (BM25), which the searcher needs.
 # 3: lexical/ stores each passage's terms with their sentences, which the answer scorer reads.
-FORMAT_VERSION = 3
+# 4: documents may carry authors, and generations stories (minhashes.npy, stories.npy): code
+#    that reads 3 only would fail on the first (an unknown field), so it is told to upgrade.
+FORMAT_VERSION = 4
+READABLE_VERSIONS = frozenset({3, 4})
+"""What this code opens: version 3 reads as 4 without authors or stories (every document a
+story of its own), so an upgrade serves and incrementally rebuilds an existing index."""
 CURRENT_FILE = "CURRENT"
 LEXICAL_DIR = "lexical"
 GENERATIONS_DIR = "generations"
@@ -233,10 +238,11 @@ def read_manifest(index_dir: Path, generation: str | None = None) -> Manifest:
     except ValueError as exc:
         raise IndexCorrupt(f"{path} is not valid JSON: {exc}") from exc
     version = raw.get("format_version") if isinstance(raw, dict) else None
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
+        readable = ", ".join(str(v) for v in sorted(READABLE_VERSIONS))
         raise IndexIncompatible(
-            f"index {name} has format version {version}; this code reads version "
-            f"{FORMAT_VERSION}: rebuild it with `python -m indexer --full`"
+            f"index {name} has format version {version}; this code reads versions "
+            f"{readable}: rebuild it with `python -m indexer --full`"
         )
     try:
         return Manifest.model_validate(raw)
