@@ -108,6 +108,15 @@ class ServiceSettings(IndexSettings):
             "this long to finish, then exits anyway."
         ),
     )
+    max_header_bytes: int = Field(
+        16 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description=(
+            "Requests whose headers (names and values) add up to more bytes are a 431, before "
+            "any work (uvicorn's httptools parser itself takes headers of any size)."
+        ),
+    )
     max_connections: int = Field(
         1000,
         ge=2,

@@ -18,7 +18,7 @@ from indexer.pushed import PushedArticles
 from service.api import web
 from service.api.contract import allowed_methods, install_contract
 from service.api.fast_path import QueryFastPath
-from service.api.limits import BodyLimit
+from service.api.limits import RequestLimits
 from service.api.routes import admin, documents, metrics, pushing, search, status, tools
 from service.api.telemetry import RequestTelemetry, request_id
 from service.engine.encoding import QueryEncoder
@@ -111,8 +111,9 @@ def create_app(settings: ServiceSettings, embedder: Embedder | None = None) -> F
     install_contract(app, bodies=(PushRequest,))
     app.add_middleware(QueryFastPath)
     app.add_middleware(
-        BodyLimit,
+        RequestLimits,
         max_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
         read_timeout=settings.body_read_timeout_seconds,
     )
     app.add_middleware(RequestTelemetry)  # outermost: it sees every request and response

@@ -36,26 +36,33 @@ def server_limits(settings: ServiceSettings) -> ServerLimits:
     )
 
 
-class BodyLimit:
-    """ASGI middleware: 413 for an HTTP request body over ``max_bytes``, 408 for one whose
-    next part does not arrive within ``read_timeout`` seconds."""
+class RequestLimits:
+    """ASGI middleware: 431 for HTTP request headers over ``max_header_bytes`` (httptools,
+    uvicorn's parser, takes headers of any size: 8 MB ones were served), 413 for a body over
+    ``max_bytes``, 408 for a body whose next part does not arrive within ``read_timeout``
+    seconds; all before the app does any work."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout: float) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, max_header_bytes: int, read_timeout: float
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_header_bytes = max_header_bytes
         self.read_timeout = read_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = scope["headers"]
+        if sum(len(name) + len(value) for name, value in headers) > self.max_header_bytes:
+            detail = f"request headers over {self.max_header_bytes} bytes (NEWSQA_MAX_HEADER_BYTES)"
+            await _refuse(scope, receive, send, 431, detail)
+            return
         # The server (h11, httptools) has refused a malformed length before this point.
-        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        declared = dict(headers).get(b"content-length", b"0")
         if int(declared) > self.max_bytes:
-            body = {"detail": self._detail(), "request_id": request_id(scope)}
-            await JSONResponse(body, status_code=413, headers={"Connection": "close"})(
-                scope, receive, send
-            )
+            await _refuse(scope, receive, send, 413, self._detail())
             return
         received = 0
 
@@ -78,6 +85,13 @@ class BodyLimit:
 
     def _detail(self) -> str:
         return (
-            f"request body over {self.max_bytes} bytes (NEWSQA_MAX_BODY_BYTES); this API's "
-            "requests are a few hundred bytes"
+            f"request body over {self.max_bytes} bytes (NEWSQA_MAX_BODY_BYTES); queries are a "
+            "few hundred bytes: push fewer articles per request"
         )
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detail: str) -> None:
+    body = {"detail": detail, "request_id": request_id(scope)}
+    await JSONResponse(body, status_code=status, headers={"Connection": "close"})(
+        scope, receive, send
+    )

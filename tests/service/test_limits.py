@@ -158,3 +158,14 @@ def test_connections_held_open_cost_a_bounded_amount(tmp_path) -> None:
                 sock.close()
         time.sleep(0.2)
         assert httpx.get(f"{server.base_url}/health").status_code == 200
+
+
+def test_oversized_headers_are_a_431_before_any_work(fake_server: RunningServer) -> None:
+    big = {"X-Padding": "a" * 20_000}
+    refused = httpx.get(f"{fake_server.base_url}/search", params={"q": "deal"}, headers=big)
+    assert refused.status_code == 431
+    assert "NEWSQA_MAX_HEADER_BYTES" in refused.json()["detail"]
+    fine = {"X-Padding": "a" * 8_000}
+    assert httpx.get(
+        f"{fake_server.base_url}/search", params={"q": "deal"}, headers=fine
+    ).is_success
