@@ -4,7 +4,8 @@ FastAPI documents every 422 as its own ``HTTPValidationError`` (a list of error 
 this service words every error in one place as ``{"detail": "...", "request_id": "..."}``
 (``app.py``), so the schema says that instead; and a 405 names every method the path takes,
 where Starlette's names only those of the first route that matched (``/ask`` has a GET route
-and a POST route); and request bodies that a route reads itself (``POST /documents`` takes
+and a POST route); the request limits' refusals are documented on the operations they apply
+to; and request bodies that a route reads itself (``POST /documents`` takes
 JSON or JSONL) are described by their models.
 """
 
@@ -43,12 +44,26 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     return sorted(method.upper() for method in operations)
 
 
+LIMITS = {
+    "431": "Request headers over NEWSQA_MAX_HEADER_BYTES.",
+    "413": "Request body over NEWSQA_MAX_BODY_BYTES.",
+    "408": "Request body not received within NEWSQA_BODY_READ_TIMEOUT_SECONDS.",
+}
+"""What the request limits (``limits.py``) answer, before any route: the header limit on every
+operation, the body ones on those that take a body."""
+
+
 def _errors_as_answered(schema: dict[str, Any]) -> None:
+    error = {"application/json": {"schema": ERROR_SCHEMA}}
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
-            answer = operation.get("responses", {}).get("422")
+            responses = operation.setdefault("responses", {})
+            answer = responses.get("422")
             if answer is not None:
-                answer["content"] = {"application/json": {"schema": ERROR_SCHEMA}}
+                answer["content"] = error
+            for status, description in LIMITS.items():
+                if status == "431" or "requestBody" in operation:
+                    responses.setdefault(status, {"description": description, "content": error})
     components = schema.get("components", {}).get("schemas", {})
     for name in _FASTAPI_ERRORS:
         components.pop(name, None)
