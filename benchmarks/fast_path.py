@@ -19,8 +19,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.ab import alternate, print_table, squad_index_and_questions
+from benchmarks.ab import alternate, print_table, squad_questions
+from benchmarks.evaluate import cached_index
+from benchmarks.questions import SQUAD
 from benchmarks.speed import REPO, free_port, load, start_service
+from indexer import make_embedder
+from service.settings import ServiceSettings
 
 
 def serve_plain(argv: list[str]) -> int:
@@ -55,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fast_path", description=__doc__)
     parser.add_argument("--rounds", type=int, default=6)
     options = parser.parse_args(args)
-    index_dir, questions = squad_index_and_questions()
+    questions = squad_questions()
+    settings = ServiceSettings(**{})
+    index_dir = cached_index(SQUAD / "corpus.jsonl", settings, make_embedder(settings))
     env = {**os.environ, "NEWSQA_QUERY_CACHE_SIZE": "4096", "PYTHONPATH": str(REPO)}
     servers = {side: start(index_dir, side == "plain", env) for side in ("fast path", "plain")}
     ports = {side: port for side, (_, port) in servers.items()}
