@@ -417,3 +417,30 @@ def test_markup_in_articles_is_shown_as_text_never_run(
         expect(page.locator("#doc-meta")).to_contain_text(HOSTILE_DOC["_id"])
         expect(page.locator("#doc-meta a")).to_have_count(0)  # no javascript: link
         tab.assert_nothing_injected()
+
+
+@pytest.fixture(scope="module")
+def syndicated_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    from tests.syndication import write_corpus
+
+    folder = tmp_path_factory.mktemp("web-stories")
+    write_corpus(folder / "corpus.jsonl")
+    embedder = FakeEmbedder()
+    build_index([folder / "corpus.jsonl"], IndexSettings(index_dir=folder / "i"), embedder)
+    yield from serve(ServiceSettings(index_dir=folder / "i", port=free_port()), embedder)
+
+
+def test_a_story_several_outlets_ran_shows_once_naming_the_others(
+    browser: Browser, syndicated_server: RunningServer
+) -> None:
+    with open_tab(browser, syndicated_server.base_url) as tab:
+        tab.open()
+        tab.ask("How many survivors did rescue crews pull from the capsized ferry Aurora?")
+        also = tab.page.locator(".passage .also-in")
+        expect(also.first).to_have_text(re.compile(r"^Also in: (?:[A-Z][\w ]+, ){4}[A-Z][\w ]+$"))
+        # Each passage of the copy shown names the same five others; no other copy is shown.
+        assert len(set(also.all_text_contents())) == 1
+        publishers = tab.page.locator(".passage .publisher").all_text_contents()
+        wire = {" — AP", " — Boston Globe", " — Seattle Times", " — Yahoo News", " — MSN",
+                " — The Guardian"}  # fmt: skip
+        assert len(set(publishers) & wire) == 1
