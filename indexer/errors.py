@@ -7,7 +7,8 @@ IndexerError
 ├── EmbeddingModelError  the embedding model cannot be loaded from its path
 ├── IndexLocked          another indexer is writing to the same index folder
 ├── BadSettings          a setting (environment variable or command-line option) is invalid
-└── ClusterUnavailable   --ray names a cluster nothing answers at, or Ray is not installed
+├── ClusterUnavailable   --ray names a cluster nothing answers at, or Ray is not installed
+└── FeedUnavailable      --feed names a feed that cannot be fetched or is not RSS or Atom
 """
 
 
@@ -41,3 +42,7 @@ class BadSettings(IndexerError):
 
 class ClusterUnavailable(IndexerError):
     """``--ray`` names a cluster that cannot be reached, or Ray is not installed."""
+
+
+class FeedUnavailable(IndexerError):
+    """A feed that cannot be fetched or read as a feed."""

@@ -26,7 +26,7 @@ import httpx
 from lxml import html as lxml_html
 
 from indexer.documents import parse_html
-from indexer.errors import IndexerError
+from indexer.errors import FeedUnavailable
 from indexer.pushed import PushedArticles
 
 log = logging.getLogger(__name__)
@@ -36,10 +36,6 @@ USER_AGENT = "newsqa-feed-importer/0.1"
 # Elements that end a paragraph (or a line) of an entry's HTML.
 _BLOCKS = ("p", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "br")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-
-
-class FeedUnavailable(IndexerError):
-    """A feed that cannot be fetched or read as a feed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +70,6 @@ def import_feed(location: str, articles: PushedArticles, fetch_pages: bool = Fal
             else:
                 records.append(record)
     stored = articles.put(records, only_changed=True)
-    log.info(
-        "%s: %d entries, %d new or changed, %d skipped",
-        location,
-        len(parsed.entries),
-        len(stored),
-        skipped,
-    )
     return FeedImport(location, len(parsed.entries), stored, skipped)
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from indexer import IndexSettings, IndexStore, build_index
 from indexer.__main__ import main
-from indexer.feeds import FeedUnavailable, import_feed
+from indexer.errors import FeedUnavailable
+from indexer.feeds import import_feed
 from indexer.pushed import PushedArticles
 from tests.conftest import FakeEmbedder
 
