@@ -8,7 +8,7 @@ through ``Retriever.retrieve``, which takes the query itself.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from service.engine.timewords import TimeRange
@@ -60,3 +60,7 @@ class SearchQuery:
     None: age does not matter."""
     now: datetime | None = None
     """The moment of asking, which ages are counted from (default: the current time)."""
+
+    def asked_at(self) -> datetime:
+        """``now``, or the current time when the query was built without one."""
+        return self.now or datetime.now(UTC)

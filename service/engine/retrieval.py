@@ -14,7 +14,7 @@ inside retrieval rather than on its results.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
 import numpy as np
@@ -133,7 +133,7 @@ class Evidence:
         query = prepared.query
         if query.recency_days is None:
             return None
-        now = query.now or datetime.now(UTC)
+        now = query.asked_at()
         since = now - timedelta(days=query.recency_days * RECENT_HALF_LIVES)
         documents = self.facets.published_between(since, now)
         if not documents.any() or documents.all():
@@ -182,8 +182,7 @@ class Evidence:
     def _recency(self, query: SearchQuery, documents: np.ndarray) -> np.ndarray:
         if query.recency_days is None:
             return np.ones(len(documents))
-        now = query.now or datetime.now(UTC)
-        return self.facets.recency(documents, now, query.recency_days)
+        return self.facets.recency(documents, query.asked_at(), query.recency_days)
 
     def _in_time(self, when: TimeRange | None, documents: np.ndarray) -> np.ndarray:
         if when is None:
