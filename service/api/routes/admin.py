@@ -12,13 +12,18 @@ from service.settings import ServiceSettings
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
+KEY_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorResponse, "description": "Missing or wrong API key."},
+    403: {"model": ErrorResponse, "description": "No API key configured: disabled."},
+}
+"""What every route behind the API key may answer (``auth.check_bearer``)."""
+
 
 @router.post(
     "/reindex",
     response_model=ReindexResponse,
     responses={
-        401: {"model": ErrorResponse, "description": "Missing or wrong API key."},
-        403: {"model": ErrorResponse, "description": "No API key configured: disabled."},
+        **KEY_ERRORS,
         409: {"model": ErrorResponse, "description": "Another indexer kept the index locked."},
     },
 )

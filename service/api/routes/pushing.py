@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import live_index, settings
+from service.api.routes.admin import KEY_ERRORS
 from service.api.routes.search import ERRORS
 from service.auth import check_bearer
 from service.engine import pushing
@@ -25,8 +26,7 @@ router = APIRouter(tags=["documents"])
 JSON_TYPES = ("application/json",)
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines")
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse, "description": "Missing or wrong API key."},
-    403: {"model": ErrorResponse, "description": "No API key configured: disabled."},
+    **KEY_ERRORS,
     409: {
         "model": ErrorResponse,
         "description": "The document comes from a source file, or the index stayed locked.",
