@@ -12,6 +12,7 @@ import json
 import logging
 import re
 from datetime import date, datetime
+from itertools import islice
 from typing import Any
 
 import yaml
@@ -63,7 +64,8 @@ def normalize_published(value: object) -> str | None:
 def split_front_matter(raw: str) -> tuple[dict[str, Any], str]:
     """A leading ``---``-fenced YAML block's fields, and the text after it (the whole text
     and no fields when there is none, or when it is not a mapping of YAML)."""
-    match = _FRONT_MATTER.match(raw.lstrip("\ufeff"))
+    text = raw.lstrip("\ufeff")
+    match = _FRONT_MATTER.match(text)
     if match is None:
         return {}, raw
     try:
@@ -73,15 +75,13 @@ def split_front_matter(raw: str) -> tuple[dict[str, Any], str]:
         return {}, raw
     if not isinstance(fields, dict):
         return {}, raw
-    return {str(key).lower(): value for key, value in fields.items()}, raw.lstrip("\ufeff")[
-        match.end() :
-    ]
+    return {str(key).lower(): value for key, value in fields.items()}, text[match.end() :]
 
 
 def dateline_published(body: str) -> str | None:
     """The date of a "Published ..." line among the first lines of an article body."""
-    lines = [line.strip() for line in body.splitlines() if line.strip()][:DATELINE_LINES]
-    for line in lines:
+    lines = (line.strip() for line in body.splitlines() if line.strip())
+    for line in islice(lines, DATELINE_LINES):
         match = _DATELINE.match(line)
         if match and (found := normalize_published(match.group("when"))):
             return found
