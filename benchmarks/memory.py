@@ -2,11 +2,10 @@
 
 A real ``python -m service`` process over the first ``--limit`` documents of a JSONL corpus
 (default: the news-2023 dev set's pages, real news of about 1,000 words each), with an admin
-key. Its resident set
-(``VmRSS``) is read after start and a warm-up of queries, then after each of ``--rounds``
-``POST /admin/reindex?full=true`` (every article embedded again, the most a reindex does) and
-the same queries; printed as a table with the peak (``VmHWM``). What matters is the last
-column: memory a reindex takes and does not give back.
+key. Its resident set (``VmRSS``) is read after start and a warm-up of queries, then after
+each of ``--rounds`` ``POST /admin/reindex?full=true`` (every article embedded again, the most
+a reindex does) and the same queries; printed as a table with the peak (``VmHWM``). What
+matters is the last column: memory a reindex takes and does not give back.
 
     python -m benchmarks.memory [--corpus FILE.jsonl] [--limit 1000] [--rounds 3]
 """
@@ -22,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.questions import require_beir
-from benchmarks.speed import REPO, peak_rss_mb, start_service
+from benchmarks.speed import REPO, memory_mb, peak_rss_mb, start_service
 from benchmarks.speed_quality import DATA, read_jsonl
 from service.testing import free_port
 
@@ -31,10 +30,7 @@ NEWS = REPO / "data" / "news-2023"
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return memory_mb(pid, "VmRSS")
 
 
 def main() -> None:
