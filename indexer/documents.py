@@ -170,7 +170,7 @@ def parse_html(raw: str, doc_id: str, file: Path | None = None) -> Document | No
         return None
     meta = trafilatura.extract_metadata(raw)
     title = (meta.title if meta and meta.title else "") or blocks[0][:120]
-    if blocks and blocks[0].strip().casefold() == title.strip().casefold():
+    if blocks[0].strip().casefold() == title.strip().casefold():
         blocks = blocks[1:] or blocks  # the page's heading repeats its title
     cleaned = clean_article("\n\n".join(blocks))
     return Document(
