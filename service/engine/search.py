@@ -149,30 +149,44 @@ class Searcher:
         # The kept passages' vectors, to drop copies of them (a syndicated story can fill the
         # candidates with copies).
         kept = np.zeros((k, signals.passage_vectors.shape[1]), dtype=np.float32)
-        # The document that shows each story shown so far.
+        # Each candidate's document and story, and the document that shows each story shown.
+        doc_rows = self.snapshot.passages["doc"][signals.passage_ids]
+        stories = self.snapshot.stories[doc_rows]
         shown_by: dict[int, int] = {}
+
+        def copies_shown(row: int) -> bool:
+            """Whether the candidate repeats what a chosen hit shows: another document of its
+            story, or a passage of nearly the same vector. Checked before its sentences are
+            scored, so that a story in many copies costs no scoring of them."""
+            doc_row, story = int(doc_rows[row]), int(stories[row])
+            if self.collapse_stories and shown_by.get(story, doc_row) != doc_row:
+                return True
+            vector = signals.passage_vectors[row]
+            return bool(chosen) and float((kept[: len(chosen)] @ vector).max()) >= DUPLICATE_COSINE
+
         position = 0
         while len(chosen) < k and position < len(order):
             # The sentence signals of as many next candidates as hits are missing, at once.
-            batch = order[position : position + k - len(chosen)]
-            position += len(batch)
+            batch: list[int] = []
+            while len(batch) < k - len(chosen) and position < len(order):
+                row = int(order[position])
+                position += 1
+                if not copies_shown(row):
+                    batch.append(row)
+            if not batch:
+                break
             passages = [self.snapshot.passage(int(signals.passage_ids[row])) for row in batch]
             for row, passage, found in zip(
                 batch, passages, self.scorer.candidates_of(passages, signals), strict=True
             ):
-                doc_row = passage.doc_row
-                story = int(self.snapshot.stories[doc_row])
-                if self.collapse_stories and shown_by.get(story, doc_row) != doc_row:
-                    continue
-                vector = signals.passage_vectors[row]
-                if chosen and float((kept[: len(chosen)] @ vector).max()) >= DUPLICATE_COSINE:
+                if copies_shown(row):  # of a hit chosen earlier in this batch
                     continue
                 score = float(scores[row])
                 alone = self.scorer.best(found, score, len(chosen))
                 if _overlaps_shown(passage, alone.span, [(p, s.span) for p, _, _, s in chosen]):
                     continue
-                kept[len(chosen)] = vector
-                shown_by[story] = doc_row
+                kept[len(chosen)] = signals.passage_vectors[row]
+                shown_by[int(stories[row])] = passage.doc_row
                 chosen.append((passage, score, found, alone))
         shares = agreement(
             [found for _, _, found, _ in chosen],
