@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 SIGNATURES_FILE = "minhashes.npy"
 STORIES_FILE = "stories.npy"
@@ -44,6 +43,8 @@ def signatures(texts: Sequence[str]) -> np.ndarray:
     """One MinHash signature row per text (``PERMUTATIONS`` uint32 values)."""
     if not texts:
         return np.zeros((0, PERMUTATIONS), dtype=np.uint32)
+    from datasketch import MinHash  # ~0.45 s to import: builds only, never a service's start
+
     shingled = [[s.encode("utf-8") for s in _shingles(text)] for text in texts]
     hashes = MinHash.bulk(shingled, num_perm=PERMUTATIONS, scheme=SCHEME)
     return np.stack([h.hashvalues for h in hashes]).astype(np.uint32)
@@ -61,6 +62,8 @@ def stories(rows: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
     parent = np.arange(len(rows), dtype=np.int32)
     if len(rows) < 2:
         return parent
+    from datasketch import LeanMinHash, MinHashLSH
+
     lsh = MinHashLSH(threshold=threshold, num_perm=rows.shape[1])
     hashes = [LeanMinHash(seed=1, hashvalues=row, scheme=SCHEME) for row in rows]
     with lsh.insertion_session() as session:
